@@ -1,0 +1,80 @@
+"""Start and stop the emulator server from the project's own environment (stdlib only)."""
+
+import os
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from types import TracebackType
+
+ROOT = Path(__file__).resolve().parent.parent
+EMULATOR_PYTHON = Path(os.environ.get("EMULATOR_PYTHON", ROOT / ".venv-emulator/bin/python"))
+REGION = "us-east-1"  # the region in config/config.yaml
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Emulator:
+    """The emulator as a child process; a context manager that stops it on exit."""
+
+    def __init__(self, port: int | None = None, seed: bool = True, timeout: float = 60) -> None:
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._seed = seed
+        self._timeout = timeout
+        self._process: subprocess.Popen[bytes] | None = None
+        self.log_path: Path | None = None
+
+    def start(self) -> "Emulator":
+        """Start the server and return once it is seeded and serving."""
+        if not EMULATOR_PYTHON.exists():
+            raise RuntimeError(f"{EMULATOR_PYTHON} is missing; run 'make .venv-emulator' first")
+        command = [str(EMULATOR_PYTHON), str(ROOT / "emulator/server.py"), "--port", str(self.port)]
+        if not self._seed:
+            command.append("--no-seed")
+        # Output goes to a file, not a pipe: an unread pipe fills and stalls the server.
+        fd, log = tempfile.mkstemp(prefix=f"emulator-{self.port}-", suffix=".log")
+        self.log_path = Path(log)
+        with os.fdopen(fd, "w") as sink:
+            self._process = subprocess.Popen(
+                command, stdout=sink, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+            )
+        deadline = time.monotonic() + self._timeout
+        while time.monotonic() < deadline and self._process.poll() is None:
+            if "emulator ready on" in self.log_path.read_text():
+                return self
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"the emulator did not start:\n{self.log_path.read_text()}")
+
+    def stop(self) -> None:
+        """Stop the server (idempotent)."""
+        if self._process and self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+        self._process = None
+
+    def env(self) -> dict[str, str]:
+        """Environment variables that point boto3 and Sceptre at this emulator."""
+        return {
+            "AWS_ENDPOINT_URL": self.url,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": REGION,
+        }
+
+    def __enter__(self) -> "Emulator":
+        return self.start()
+
+    def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
+        self.stop()

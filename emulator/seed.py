@@ -1,0 +1,69 @@
+"""What a launch needs that an AWS account would already have.
+
+- An ECR repository with two images, as a build would have pushed them.
+- A VPC named for prod with private subnets in two availability zones (the default VPC,
+  which moto creates in every region, serves dev).
+"""
+
+import hashlib
+import json
+import time
+from typing import Any
+
+import boto3
+
+REPOSITORY = "product-service"
+IMAGE_TAGS = ("1.0.0", "1.1.0")  # pushed in this order: 1.1.0 is the newest
+PROD_VPC_NAME = "product-service-prod"
+PROD_SUBNETS = (("10.20.1.0/24", "a"), ("10.20.2.0/24", "b"))
+
+
+def fake_manifest(tag: str) -> str:
+    """A minimal Docker image manifest; its one layer, and so its digest, differ per tag."""
+    layer = hashlib.sha256(tag.encode()).hexdigest()
+    return json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+            "config": {
+                "mediaType": "application/vnd.docker.container.image.v1+json",
+                "size": 1,
+                "digest": f"sha256:{layer}",
+            },
+            "layers": [
+                {
+                    "mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip",
+                    "size": 1,
+                    "digest": f"sha256:{layer}",
+                }
+            ],
+        }
+    )
+
+
+def seed(endpoint_url: str, region: str) -> dict[str, Any]:
+    """Create the seed resources through the emulator's own API; return what was created."""
+    session = boto3.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name=region
+    )
+    ecr = session.client("ecr", endpoint_url=endpoint_url)
+    ec2 = session.client("ec2", endpoint_url=endpoint_url)
+
+    ecr.create_repository(repositoryName=REPOSITORY)
+    for i, tag in enumerate(IMAGE_TAGS):
+        if i:
+            time.sleep(1)  # push times are kept to the second: make "newest" unambiguous
+        ecr.put_image(repositoryName=REPOSITORY, imageManifest=fake_manifest(tag), imageTag=tag)
+
+    vpc_id = ec2.create_vpc(CidrBlock="10.20.0.0/16")["Vpc"]["VpcId"]
+    ec2.create_tags(Resources=[vpc_id], Tags=[{"Key": "Name", "Value": PROD_VPC_NAME}])
+    subnets = []
+    for cidr, zone in PROD_SUBNETS:
+        subnet = ec2.create_subnet(VpcId=vpc_id, CidrBlock=cidr, AvailabilityZone=region + zone)
+        subnet_id = subnet["Subnet"]["SubnetId"]
+        ec2.create_tags(
+            Resources=[subnet_id],
+            Tags=[{"Key": "Tier", "Value": "private"}, {"Key": "Name", "Value": f"private-{zone}"}],
+        )
+        subnets.append(subnet_id)
+    return {"repository": REPOSITORY, "tags": IMAGE_TAGS, "prod_vpc": vpc_id, "subnets": subnets}

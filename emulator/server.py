@@ -1,0 +1,53 @@
+"""Run the local AWS emulator in the foreground: moto's server, made faithful, seeded.
+
+    .venv-emulator/bin/python emulator/server.py [--port 5055] [--region us-east-1]
+
+Listens on 127.0.0.1 only. Prints one line "emulator ready on URL" once it serves and
+is seeded; stops on Ctrl-C or SIGTERM.
+"""
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import threading
+
+from moto.server import ThreadedMotoServer
+
+import fidelity
+import seed
+
+
+def main() -> int:
+    """Start, seed and serve until told to stop."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=int(os.environ.get("EMULATOR_PORT", "5055")))
+    parser.add_argument("--region", default=os.environ.get("EMULATOR_REGION", "us-east-1"))
+    parser.add_argument("--no-seed", action="store_true", help="start with an empty account")
+    args = parser.parse_args()
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # not a line per request
+    fidelity.install()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=args.port, verbose=False)
+    try:
+        server.start()
+    except OSError as error:
+        print(f"emulator: cannot listen on 127.0.0.1:{args.port}: {error}", file=sys.stderr)
+        return 1
+    url = f"http://127.0.0.1:{args.port}"
+    if not args.no_seed:
+        seeded = seed.seed(url, args.region)
+        print(f"emulator: seeded {seeded}", flush=True)
+    print(f"emulator ready on {url}", flush=True)
+
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    stop.wait()
+    server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

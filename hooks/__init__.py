@@ -1,0 +1,1 @@
+"""Sceptre hooks of the Product Service project."""

@@ -1,0 +1,138 @@
+"""``!image_url``: the container image to run, pinned by digest.
+
+    Image: !image_url
+      repository: product-service   # ECR repository in the stack's account and region
+      tag: "{{ var.image_tag | default('') }}"  # empty: the IMAGE_TAG environment variable
+      require_tag: true             # prod: refuse to guess; dev: take the newest image
+
+Returns ``REPOSITORY_URI@sha256:...`` so a task definition names exactly one image:
+re-pushing a tag cannot change what is running without a new deployment.
+"""
+
+import logging
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+from sceptre.resolvers import Resolver
+
+from resolvers import AwsCall, LookupFailedError, stack_call
+
+logger = logging.getLogger(f"sceptre.{__name__}")
+
+
+@dataclass(frozen=True)
+class Image:
+    """One image in an ECR repository."""
+
+    repository_uri: str
+    digest: str
+    tags: tuple[str, ...]
+    chosen_because: str
+
+    @property
+    def url(self) -> str:
+        """The digest-pinned reference a task definition should use."""
+        return f"{self.repository_uri}@{self.digest}"
+
+
+def find_image(
+    call: AwsCall, repository: str, tag: str | None = None, require_tag: bool = False
+) -> Image:
+    """Return the image tagged ``tag`` in ``repository``, or the newest one when tag is empty.
+
+    Raises LookupFailedError when the repository or tag does not exist, the repository is
+    empty, or no tag is given while ``require_tag`` is set.
+    """
+    uri = _repository_uri(call, repository)
+    if tag:
+        try:
+            found = call(
+                "ecr",
+                "describe_images",
+                {"repositoryName": repository, "imageIds": [{"imageTag": tag}]},
+            )["imageDetails"]
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ImageNotFoundException":
+                raise
+            found = []
+        if not found:
+            known = _recent_tags(call, repository)
+            raise LookupFailedError(
+                f"!image_url: no image tagged '{tag}' in ECR repository '{repository}'"
+                + (f"; recent tags: {', '.join(known)}" if known else "; the repository is empty")
+                + ". Push it first or pass another --var image_tag."
+            )
+        return _image(uri, found[0], f"tag {tag}")
+    if require_tag:
+        raise LookupFailedError(
+            f"!image_url: this environment needs an explicit image tag from '{repository}'; "
+            "run with --var image_tag=TAG or set IMAGE_TAG."
+        )
+    images = _all_images(call, repository)
+    if not images:
+        raise LookupFailedError(
+            f"!image_url: ECR repository '{repository}' has no images; push one first."
+        )
+    newest = max(images, key=lambda d: d["imagePushedAt"])
+    image = _image(uri, newest, "no tag was given, so the most recently pushed image")
+    logger.warning(
+        "!image_url: no image tag given; using the most recently pushed image in %s: %s (tags: %s)",
+        repository,
+        image.digest,
+        ", ".join(image.tags) or "none",
+    )
+    return image
+
+
+def _repository_uri(call: AwsCall, repository: str) -> str:
+    try:
+        repos = call("ecr", "describe_repositories", {"repositoryNames": [repository]})
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "RepositoryNotFoundException":
+            raise
+        raise LookupFailedError(
+            f"!image_url: no ECR repository named '{repository}' in this account and region; "
+            "create it and push the image, or set image_repository in config/config.yaml."
+        ) from None
+    return repos["repositories"][0]["repositoryUri"]
+
+
+def _all_images(call: AwsCall, repository: str) -> list[dict[str, Any]]:
+    images: list[dict[str, Any]] = []
+    kwargs: dict[str, Any] = {"repositoryName": repository}
+    while True:
+        page = call("ecr", "describe_images", kwargs)
+        images += page["imageDetails"]
+        if not page.get("nextToken"):
+            return images
+        kwargs["nextToken"] = page["nextToken"]
+
+
+def _recent_tags(call: AwsCall, repository: str, limit: int = 5) -> list[str]:
+    images = sorted(_all_images(call, repository), key=lambda d: d["imagePushedAt"], reverse=True)
+    return [tag for image in images for tag in image.get("imageTags", [])][:limit]
+
+
+def _image(uri: str, detail: dict[str, Any], because: str) -> Image:
+    return Image(uri, detail["imageDigest"], tuple(detail.get("imageTags", [])), because)
+
+
+class ImageUrl(Resolver):
+    """Resolves to ``REPOSITORY_URI@sha256:...`` for the configured repository and tag."""
+
+    def resolve(self) -> str:
+        options: dict[str, Any] = self.argument or {}
+        if not isinstance(options, dict) or not options.get("repository"):
+            self.raise_invalid_argument_error(
+                "!image_url needs a mapping with at least 'repository'"
+            )
+        tag = options.get("tag") or os.environ.get("IMAGE_TAG") or None
+        image = find_image(
+            stack_call(self),
+            options["repository"],
+            tag=tag,
+            require_tag=bool(options.get("require_tag", False)),
+        )
+        return image.url
