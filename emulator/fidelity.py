@@ -21,12 +21,14 @@ What it emulates beyond moto:
   the ECS backend does not model are kept on the service and returned by DescribeServices.
 """
 
+import contextlib
 from typing import Any
 
 from moto.cloudformation.exceptions import ValidationError
 from moto.cloudformation.responses import CloudFormationResponse
 from moto.core.utils import pascal_to_camelcase, remap_nested_keys
 from moto.ecs import models as ecs
+from moto.ecs.exceptions import ECSException
 
 MOTO_VERSION = "5.2.5"
 
@@ -73,8 +75,9 @@ def _create_cluster(cls, resource_name, cloudformation_json, account_id, region_
     )
 
 
-def _update_cluster(cls, original_resource, new_resource_name, cloudformation_json, account_id,
-                    region_name):
+def _update_cluster(
+    cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
+):
     props = cloudformation_json.get("Properties", {})
     if (props.get("ClusterName") or new_resource_name) != original_resource.name:
         _backend(account_id, region_name).delete_cluster(original_resource.arn)
@@ -119,13 +122,13 @@ def _register(resource_name: str, props: dict[str, Any], account_id: str, region
     )
 
 
-def _create_task_definition(cls, resource_name, cloudformation_json, account_id, region_name,
-                            **_):
+def _create_task_definition(cls, resource_name, cloudformation_json, account_id, region_name, **_):
     return _register(resource_name, cloudformation_json["Properties"], account_id, region_name)
 
 
-def _update_task_definition(cls, original_resource, new_resource_name, cloudformation_json,
-                            account_id, region_name):
+def _update_task_definition(
+    cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
+):
     # Every TaskDefinition property but Tags requires replacement: a new revision.
     backend = _backend(account_id, region_name)
     props = cloudformation_json["Properties"]
@@ -140,11 +143,9 @@ def _update_task_definition(cls, original_resource, new_resource_name, cloudform
 
 
 def _delete_task_definition(cls, resource_name, cloudformation_json, account_id, region_name):
-    backend = _backend(account_id, region_name)
-    try:
-        backend.deregister_task_definition(resource_name)
-    except Exception:  # already gone: deletion is idempotent in CloudFormation too
-        pass
+    # Already gone is fine: deletion is idempotent in CloudFormation too.
+    with contextlib.suppress(ECSException):
+        _backend(account_id, region_name).deregister_task_definition(resource_name)
 
 
 # --- AWS::ECS::Service -------------------------------------------------------------------
@@ -154,7 +155,9 @@ def _settle(service: Any, props: dict[str, Any]) -> Any:
     """Keep what moto does not model and let the service reach its desired count."""
     for prop, attribute in _SERVICE_EXTRAS.items():
         setattr(service, attribute, camel(props.get(prop)))
-    service.launch_type = props.get("LaunchType")  # absent when a capacity provider strategy runs it
+    service.launch_type = props.get(
+        "LaunchType"
+    )  # absent when a capacity provider strategy runs it
     service.running_count, service.pending_count = service.desired_count, 0
     for deployment in service.deployments:
         deployment.update(
@@ -192,8 +195,9 @@ def _create_service(cls, resource_name, cloudformation_json, account_id, region_
     return _settle(service, props)
 
 
-def _update_service(cls, original_resource, new_resource_name, cloudformation_json, account_id,
-                    region_name):
+def _update_service(
+    cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
+):
     props = cloudformation_json["Properties"]
     backend = _backend(account_id, region_name)
     cluster = _name_or_arn(props.get("Cluster", "default"), "name").split("/")[-1]
@@ -206,8 +210,7 @@ def _update_service(cls, original_resource, new_resource_name, cloudformation_js
     )
     if replace:
         backend.delete_service(original_resource.cluster_name, original_resource.name, force=True)
-        return _create_service(cls, new_resource_name, cloudformation_json, account_id,
-                               region_name)
+        return _create_service(cls, new_resource_name, cloudformation_json, account_id, region_name)
     service = backend.update_service(
         {
             "cluster": cluster,
@@ -224,14 +227,11 @@ def _update_service(cls, original_resource, new_resource_name, cloudformation_js
 
 
 def _delete_service(cls, resource_name, cloudformation_json, account_id, region_name):
+    # resource_name is the physical id (the service ARN); the properties are unresolved here.
     backend = _backend(account_id, region_name)
-    cluster = _name_or_arn(
-        cloudformation_json.get("Properties", {}).get("Cluster", "default"), "name"
-    )
-    try:
-        backend.delete_service(cluster, resource_name.split("/")[-1], force=True)
-    except Exception:  # already gone
-        pass
+    for service in list(backend.services.values()):
+        if service.arn == resource_name and service.status == "ACTIVE":
+            backend.delete_service(service.cluster_name, service.name, force=True)
 
 
 # --- UpdateStack with nothing to change ------------------------------------------------
@@ -247,8 +247,7 @@ def _validate_different_update(self, incoming_params, stack_body, old_stack):
 
 _PATCHES = {
     ecs.Cluster: (_create_cluster, _update_cluster, _delete_cluster),
-    ecs.TaskDefinition: (_create_task_definition, _update_task_definition,
-                         _delete_task_definition),
+    ecs.TaskDefinition: (_create_task_definition, _update_task_definition, _delete_task_definition),
     ecs.Service: (_create_service, _update_service, _delete_service),
 }
 

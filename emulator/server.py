@@ -13,10 +13,9 @@ import signal
 import sys
 import threading
 
-from moto.server import ThreadedMotoServer
-
 import fidelity
 import seed
+from moto.server import ThreadedMotoServer
 
 
 def main() -> int:

@@ -1,10 +1,10 @@
 """``!subnet_ids``: the subnets of an environment's VPC, as a comma-separated list.
 
-    SubnetIds: !subnet_ids                       # every subnet of the default VPC
-    SubnetIds: !subnet_ids
-      vpc_name: product-service-prod             # VPC by Name tag ("" = default VPC)
-      tags: {Tier: private}                      # only subnets carrying all these tags
-      min_azs: 2                                 # fail unless they span this many AZs
+SubnetIds: !subnet_ids                       # every subnet of the default VPC
+SubnetIds: !subnet_ids
+  vpc_name: product-service-prod             # VPC by Name tag ("" = default VPC)
+  tags: {Tier: private}                      # only subnets carrying all these tags
+  min_azs: 2                                 # fail unless they span this many AZs
 """
 
 from typing import Any
@@ -33,7 +33,8 @@ def find_subnet_ids(
     wanted = f"in {vpc_id}" + (f" tagged {_describe(tags)}" if tags else "")
     if not subnets:
         raise LookupFailedError(
-            f"!subnet_ids: no subnets {wanted}; check network.subnet_tags in config/<env>/config.yaml."
+            f"!subnet_ids: no subnets {wanted}; "
+            "check network.subnet_tags in config/<env>/config.yaml."
         )
     zones = {s["AvailabilityZone"] for s in subnets}
     if len(zones) < min_azs:

@@ -1,7 +1,7 @@
 """``!vpc_id``: the id of the VPC an environment runs in.
 
-    VpcId: !vpc_id                      # the account's default VPC
-    VpcId: !vpc_id product-service-prod # the one VPC whose Name tag is this
+VpcId: !vpc_id                      # the account's default VPC
+VpcId: !vpc_id product-service-prod # the one VPC whose Name tag is this
 """
 
 from sceptre.resolvers import Resolver

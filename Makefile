@@ -1,0 +1,44 @@
+# Two commands do all set-up on a fresh clone: `make demo` and `make test`.
+# Both create (once) and reuse the project's virtual environment in .venv and the
+# emulator's own in .venv-emulator (moto and Sceptre need different jsonschema majors).
+
+PYTHON ?= python3
+VENV := .venv
+EMULATOR_VENV := .venv-emulator
+EMULATOR_PORT ?= 5055
+
+.PHONY: demo test lint format emulator clean
+
+demo: $(VENV)/.installed $(EMULATOR_VENV)/.installed
+	$(VENV)/bin/python -m scripts.demo
+
+test: $(VENV)/.installed $(EMULATOR_VENV)/.installed lint
+	$(VENV)/bin/python -m pytest
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.installed
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+# The emulator in the foreground on 127.0.0.1:$(EMULATOR_PORT), seeded; Ctrl-C stops it.
+# In another shell: export AWS_ENDPOINT_URL=http://127.0.0.1:$(EMULATOR_PORT)
+#   AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing, then sceptre launch -y dev
+emulator: $(EMULATOR_VENV)/.installed
+	$(EMULATOR_VENV)/bin/python emulator/server.py --port $(EMULATOR_PORT)
+
+$(VENV)/.installed: requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $@
+
+$(EMULATOR_VENV)/.installed: emulator/requirements.txt
+	$(PYTHON) -m venv $(EMULATOR_VENV)
+	$(EMULATOR_VENV)/bin/pip install --quiet --disable-pip-version-check -r emulator/requirements.txt
+	touch $@
+
+clean:
+	rm -rf $(VENV) $(EMULATOR_VENV) .pytest_cache .ruff_cache .dump *.egg-info

@@ -1,0 +1,35 @@
+"""Fixtures shared by tests/ and emulator/tests/."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import boto3
+import pytest
+
+from emulator.process import REGION, Emulator
+
+ROOT = Path(__file__).resolve().parent
+
+
+@pytest.fixture(scope="session")
+def emulator() -> Iterator[Emulator]:
+    """One seeded emulator for the whole run; tests that change shared state use their own."""
+    with Emulator() as running:
+        yield running
+
+
+@pytest.fixture
+def aws_env(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> Emulator:
+    """Point boto3 and Sceptre in this process at the session emulator."""
+    for key, value in emulator.env().items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    monkeypatch.delenv("IMAGE_TAG", raising=False)
+    return emulator
+
+
+@pytest.fixture
+def aws(aws_env: Emulator):
+    """A boto3 client factory for the emulator: aws("ec2")."""
+    session = boto3.Session(region_name=REGION)
+    return lambda service, region=REGION: session.client(service, region_name=region)
