@@ -1,0 +1,131 @@
+"""Tests for the !image_url resolver against the seeded ECR repository."""
+
+import logging
+import time
+import uuid
+from types import SimpleNamespace
+
+import pytest
+from sceptre.connection_manager import ConnectionManager
+from sceptre.exceptions import InvalidResolverArgumentError
+
+from emulator.seed import fake_manifest
+from resolvers import LookupFailedError
+from resolvers.image_url import ImageUrl
+
+SEEDED = "product-service"  # tags 1.0.0, then 1.1.0
+
+
+@pytest.fixture
+def stack(aws_env):
+    cm = ConnectionManager(region="us-east-1")
+    return SimpleNamespace(connection_manager=cm, name="dev/service", external_name="dev-service")
+
+
+@pytest.fixture
+def own_repo(aws):
+    """An empty repository of this test's own."""
+    name = f"image-url-test-{uuid.uuid4().hex[:8]}"
+    aws("ecr").create_repository(repositoryName=name)
+    return name
+
+
+def expected_url(ecr, repository, tag):
+    uri = ecr.describe_repositories(repositoryNames=[repository])["repositories"][0]
+    image = ecr.describe_images(repositoryName=repository, imageIds=[{"imageTag": tag}])
+    return f"{uri['repositoryUri']}@{image['imageDetails'][0]['imageDigest']}"
+
+
+def resolve(stack, **argument):
+    return ImageUrl(argument=argument, stack=stack).resolve()
+
+
+def test_explicit_tag_is_pinned_by_digest(stack, aws):
+    url = resolve(stack, repository=SEEDED, tag="1.0.0")
+
+    assert url == expected_url(aws("ecr"), SEEDED, "1.0.0")
+    assert url != expected_url(aws("ecr"), SEEDED, "1.1.0")
+
+
+def test_no_tag_takes_the_newest_image_and_warns(stack, aws, own_repo, caplog):
+    ecr = aws("ecr")
+    older, newer = f"z-older-{uuid.uuid4().hex[:8]}", f"a-newer-{uuid.uuid4().hex[:8]}"
+    ecr.put_image(repositoryName=own_repo, imageManifest=fake_manifest(older), imageTag=older)
+    time.sleep(1.1)  # push times are kept to the second
+    ecr.put_image(repositoryName=own_repo, imageManifest=fake_manifest(newer), imageTag=newer)
+    caplog.set_level(logging.WARNING)
+
+    url = resolve(stack, repository=own_repo, tag="", require_tag=False)
+
+    assert url == expected_url(ecr, own_repo, newer)
+    (record,) = [r for r in caplog.records if r.name == "sceptre.resolvers.image_url"]
+    assert record.levelno == logging.WARNING
+    assert own_repo in record.getMessage()
+    assert url.split("@")[1] in record.getMessage()
+    assert newer in record.getMessage()
+
+
+def test_require_tag_without_tag_fails(stack):
+    with pytest.raises(LookupFailedError) as error:
+        resolve(stack, repository=SEEDED, tag="", require_tag=True)
+
+    assert "--var image_tag" in str(error.value)
+
+
+def test_image_tag_env_var_is_used_when_tag_is_empty(stack, aws, monkeypatch):
+    monkeypatch.setenv("IMAGE_TAG", "1.0.0")  # not the newest
+
+    assert resolve(stack, repository=SEEDED, tag="") == expected_url(aws("ecr"), SEEDED, "1.0.0")
+    assert resolve(stack, repository=SEEDED, tag="", require_tag=True) == expected_url(
+        aws("ecr"), SEEDED, "1.0.0"
+    )
+
+
+def test_explicit_tag_wins_over_env_var(stack, aws, monkeypatch):
+    monkeypatch.setenv("IMAGE_TAG", "1.0.0")
+
+    assert resolve(stack, repository=SEEDED, tag="1.1.0") == expected_url(
+        aws("ecr"), SEEDED, "1.1.0"
+    )
+
+
+def test_missing_repository_is_named(stack):
+    name = f"no-such-repo-{uuid.uuid4().hex[:8]}"
+    with pytest.raises(LookupFailedError) as error:
+        resolve(stack, repository=name, tag="1.0.0")
+
+    assert f"no ECR repository named '{name}'" in str(error.value)
+
+
+def test_missing_tag_lists_recent_tags(stack):
+    with pytest.raises(LookupFailedError) as error:
+        resolve(stack, repository=SEEDED, tag="9.9.9")
+
+    message = str(error.value)
+    assert "no image tagged '9.9.9'" in message
+    assert "recent tags: 1.1.0, 1.0.0" in message
+
+
+@pytest.mark.parametrize(
+    ("tag", "says"),
+    [("", "has no images"), ("1.0.0", "the repository is empty")],
+    ids=["newest", "tagged"],
+)
+def test_empty_repository_fails(stack, own_repo, tag, says):
+    with pytest.raises(LookupFailedError) as error:
+        resolve(stack, repository=own_repo, tag=tag)
+
+    assert own_repo in str(error.value)
+    assert says in str(error.value)
+
+
+@pytest.mark.parametrize(
+    "argument",
+    [None, {"tag": "1.0.0"}, {"repository": ""}, ["product-service"]],
+    ids=["none", "no-repository", "empty-repository", "list"],
+)
+def test_repository_argument_is_required(stack, argument):
+    with pytest.raises(InvalidResolverArgumentError) as error:
+        ImageUrl(argument=argument, stack=stack).resolve()
+
+    assert "'repository'" in str(error.value)
