@@ -7,9 +7,9 @@ more. This module is the one seam between the project and moto's internals: it r
 the CloudFormation create/update/delete classmethods of three moto ECS models with
 versions that hand every declared property to that backend, as CloudFormation hands
 them to ECS. It also replaces moto's "is this update a change?" check, which is skipped
-for stacks without parameters and compares list parameters in a different form, so an
-unchanged relaunch updates every stack instead of answering "No updates are to be
-performed." Nothing else in moto is patched.
+for stacks without parameters, compares list parameters in a different form and compares
+template text rather than content, so an unchanged relaunch updates every stack instead of
+answering "No updates are to be performed." Nothing else in moto is patched.
 
 What it emulates beyond moto:
 - property names go from CloudFormation's PascalCase to the ECS API's camelCase;
@@ -238,10 +238,17 @@ def _delete_service(cls, resource_name, cloudformation_json, account_id, region_
 
 
 def _validate_different_update(self, incoming_params, stack_body, old_stack):
-    """Refuse an update that changes neither template nor parameter values, as AWS does."""
+    """Refuse an update that changes neither template nor parameter values, as AWS does.
+
+    Templates are compared parsed, so a body that differs only in layout or comments (Sceptre
+    re-serialises YAML templates) is no change.
+    """
     previous = old_stack.resource_map.input_parameters or {}
     new = self._get_param_values(incoming_params or [], previous)
-    if old_stack.template == stack_body and new == previous:
+    # Parse the stored text afresh: moto adds keys to its own parsed copy (template_dict).
+    parse = old_stack.parse_template
+    same_template = parse(old_stack.template) == parse(stack_body)
+    if same_template and new == previous:
         raise ValidationError(old_stack.name, message="No updates are to be performed.")
 
 

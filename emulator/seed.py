@@ -1,6 +1,7 @@
 """What a launch needs that an AWS account would already have.
 
-- An ECR repository with two images, as a build would have pushed them.
+- The account-level registry stack (templates/registry.yaml, as `sceptre launch shared`
+  creates it) with two images in its ECR repository, as builds would have pushed them.
 - A VPC named for prod with private subnets in two availability zones (the default VPC,
   which moto creates in every region, serves dev).
 """
@@ -8,11 +9,16 @@
 import hashlib
 import json
 import time
+from pathlib import Path
 from typing import Any
 
 import boto3
 
 REPOSITORY = "product-service"
+# The stack Sceptre names for config/shared/registry.yaml, with the same template and
+# parameters, so that `sceptre launch shared` on the emulator finds nothing to change.
+REGISTRY_STACK = "product-service-shared-registry"
+REGISTRY_TEMPLATE = Path(__file__).resolve().parent.parent / "templates" / "registry.yaml"
 IMAGE_TAGS = ("1.0.0", "1.1.0")  # pushed in this order: 1.1.0 is the newest
 PROD_VPC_NAME = "product-service-prod"
 PROD_SUBNETS = (("10.20.1.0/24", "a"), ("10.20.2.0/24", "b"))
@@ -49,7 +55,14 @@ def seed(endpoint_url: str, region: str) -> dict[str, Any]:
     ecr = session.client("ecr", endpoint_url=endpoint_url)
     ec2 = session.client("ec2", endpoint_url=endpoint_url)
 
-    ecr.create_repository(repositoryName=REPOSITORY)
+    session.client("cloudformation", endpoint_url=endpoint_url).create_stack(
+        StackName=REGISTRY_STACK,
+        TemplateBody=REGISTRY_TEMPLATE.read_text(),
+        Parameters=[
+            {"ParameterKey": "RepositoryName", "ParameterValue": REPOSITORY},
+            {"ParameterKey": "PullAccountIds", "ParameterValue": ""},
+        ],
+    )
     for i, tag in enumerate(IMAGE_TAGS):
         if i:
             time.sleep(1)  # push times are kept to the second: make "newest" unambiguous

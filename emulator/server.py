@@ -12,10 +12,13 @@ import os
 import signal
 import sys
 import threading
+from pathlib import Path
 
-import fidelity
-import seed
 from moto.server import ThreadedMotoServer
+
+# Imported as the emulator package: moto names a model's service after its module path.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from emulator import delivery, fidelity, seed  # noqa: E402
 
 
 def main() -> int:
@@ -28,6 +31,7 @@ def main() -> int:
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # not a line per request
     fidelity.install()
+    delivery.install()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=args.port, verbose=False)
     try:
         server.start()

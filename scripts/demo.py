@@ -11,15 +11,11 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
-
-import boto3
-from sceptre.context import SceptreContext
-from sceptre.plan.plan import SceptrePlan
 
 from emulator.process import REGION, ROOT, Emulator
 from emulator.seed import IMAGE_TAGS
 from hooks.deployment_summary import describe_deployment, format_deployment
+from scripts.environment import boto_call, stack_names
 
 SCEPTRE = Path(sys.executable).with_name("sceptre")
 PROD_TAG = IMAGE_TAGS[-1]  # prod runs only an explicitly named image
@@ -34,20 +30,15 @@ def sceptre(env: dict[str, str], *args: str) -> None:
 
 def environment_summary(environment: str) -> str:
     """The stacks of one environment and the service they run, read back from the emulator."""
-    session = boto3.Session(region_name=REGION)
-
-    def call(service: str, command: str, kwargs: dict[str, Any]) -> dict[str, Any]:
-        return getattr(session.client(service), command)(**kwargs)
-
-    plan = SceptrePlan(SceptreContext(project_path=str(ROOT), command_path=environment))
-    stacks = sorted(stack.external_name for stack in plan.graph)
+    call = boto_call(REGION)
+    names = stack_names(environment)
+    stacks = sorted(names.values())
     statuses = []
     for name in stacks:
         stack = call("cloudformation", "describe_stacks", {"StackName": name})["Stacks"][0]
         statuses.append(f"{name} {stack['StackStatus']}")
-    service_stack = next(name for name in stacks if name.endswith("-service"))
     lines = [f"{environment}", f"  {'stacks':<16} {', '.join(statuses)}"]
-    lines += format_deployment(describe_deployment(call, service_stack)).splitlines()[1:]
+    lines += format_deployment(describe_deployment(call, names["service"])).splitlines()[1:]
     return "\n".join(lines)
 
 

@@ -36,3 +36,9 @@ def only(template: dict[str, Any], resource_type: str) -> dict[str, Any]:
     found = list(resources(template, resource_type).values())
     assert len(found) == 1, f"expected one {resource_type}, found {len(found)}"
     return found[0]
+
+
+def stack_config(command_path: str) -> dict[str, Any]:
+    """Sceptre's Stack objects under command_path (unresolved: nothing calls AWS), by name."""
+    plan = SceptrePlan(SceptreContext(project_path=str(ROOT), command_path=command_path))
+    return {stack.name: stack for stack in plan.graph}

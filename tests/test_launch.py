@@ -73,18 +73,35 @@ def stack_names(aws) -> set[str]:
     return {s["StackName"] for s in summaries if s["StackStatus"] != "DELETE_COMPLETE"}
 
 
+SEEDED = {"product-service-shared-registry"}  # the emulator's account-level stack
+
+
+def script(emulator, module: str, *args: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "AWS_PROFILE"}
+    env.update(emulator.env())
+    return subprocess.run(
+        [sys.executable, "-m", module, *args], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+
+
+def test_the_seeded_registry_is_what_sceptre_launch_shared_would_create(emulator):
+    result = sceptre(emulator, "launch", "-y", "shared")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "No updates to perform" in result.stderr
+
+
 def test_a_missing_image_tag_stops_the_launch_before_any_stack_exists(emulator, aws):
     result = sceptre(emulator, "--var", "image_tag=no-such-tag", "launch", "-y", "dev")
     assert result.returncode != 0
     assert "no image tagged 'no-such-tag'" in result.stdout + result.stderr
-    assert stack_names(aws) == set()
+    assert stack_names(aws) == SEEDED
 
 
 def test_prod_refuses_to_launch_without_an_explicit_tag(emulator, aws):
     result = sceptre(emulator, "launch", "-y", "prod")
     assert result.returncode != 0
     assert "--var image_tag=TAG" in result.stdout + result.stderr
-    assert stack_names(aws) == set()
+    assert stack_names(aws) == SEEDED
 
 
 def test_dev_launches_with_the_newest_image_and_prints_a_summary(emulator, aws):
@@ -98,6 +115,21 @@ def test_dev_launches_with_the_newest_image_and_prints_a_summary(emulator, aws):
     assert newest.url in result.stdout
     service, task = live_service(aws, "dev")
     assert task["containerDefinitions"][0]["image"] == newest.url
+    # The pipeline stack launched too, and the summary names what the emulator skipped.
+    assert "product-service-dev-pipeline: 10 of 11 declared resources exist" in result.stdout
+    assert "ArtifactBucketPolicy (AWS::S3::BucketPolicy)" in result.stdout
+
+
+def test_both_pipelines_show_their_stages(aws):
+    pipelines = aws("codepipeline")
+    dev = pipelines.get_pipeline(name="product-service-dev")["pipeline"]
+    assert [s["name"] for s in dev["stages"]] == [
+        "Source",
+        "Build",
+        "Deploy",
+        "SmokeTest",
+        "Promote",
+    ]
 
 
 def test_dev_service_is_live_as_declared(aws):
@@ -152,13 +184,45 @@ def test_prod_launches_the_named_image_in_its_private_subnets(emulator, aws):
     image = find_image(call_with(aws), "product-service", tag="1.0.0")
     assert task["containerDefinitions"][0]["image"] == image.url
     assert "@sha256:" in image.url
+    prod = aws("codepipeline").get_pipeline(name="product-service-prod")["pipeline"]
+    assert [s["name"] for s in prod["stages"]] == ["Source", "Approve", "Deploy", "SmokeTest"]
+
+
+def test_release_verify_and_smoke_test_pass_on_what_runs(emulator, aws, tmp_path):
+    image = find_image(call_with(aws), "product-service", tag="1.0.0")
+    release = tmp_path / "release.json"
+    written = script(
+        emulator,
+        "scripts.release",
+        "write",
+        "--tag",
+        "1.0.0",
+        "--digest",
+        image.digest,
+        "--commit",
+        "c0ffee",
+    )
+    release.write_text(written.stdout)
+    verified = script(emulator, "scripts.release", "verify", str(release), "prod")
+    assert verified.returncode == 0, verified.stderr
+    assert "prod runs release 1.0.0" in verified.stdout
+
+    other = find_image(call_with(aws), "product-service", tag="1.1.0")
+    release.write_text(release.read_text().replace(image.digest, other.digest))
+    refused = script(emulator, "scripts.release", "verify", str(release), "prod")
+    assert refused.returncode == 1
+    assert f"but the release is {other.digest}" in refused.stderr
+
+    smoke = script(emulator, "scripts.smoke_test", "prod", "--timeout", "5")
+    assert smoke.returncode == 0, smoke.stderr
+    assert "2 running / 2 desired" in smoke.stdout
 
 
 def test_relaunch_with_nothing_changed_updates_nothing(emulator, aws):
     before = live_service(aws, "prod")[1]["revision"]
     result = sceptre(emulator, "--var", "image_tag=1.0.0", "launch", "-y", "prod")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stderr.count("No updates to perform") == 2  # cluster and service
+    assert result.stderr.count("No updates to perform") == 3  # cluster, service, pipeline
     assert "UPDATE_IN_PROGRESS" not in result.stderr
     assert live_service(aws, "prod")[1]["revision"] == before
 
@@ -184,7 +248,7 @@ def test_delete_removes_both_environments_but_keeps_prod_logs(emulator, aws):
     for env in ("dev", "prod"):
         result = sceptre(emulator, "delete", "-y", env)
         assert result.returncode == 0, result.stdout + result.stderr
-    assert stack_names(aws) == set()
+    assert stack_names(aws) == SEEDED
     groups = {g["logGroupName"] for g in aws("logs").describe_log_groups()["logGroups"]}
     assert "/ecs/product-service-prod" in groups  # DeletionPolicy: Retain
     assert "/ecs/product-service-dev" not in groups

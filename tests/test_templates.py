@@ -9,7 +9,7 @@ from cfnlint.api import ManualArgs, lint
 from sceptre.context import SceptreContext
 from sceptre.plan.plan import SceptrePlan
 
-from tests.templates import ENVIRONMENTS, ROOT, only, render
+from tests.templates import ENVIRONMENTS, ROOT, only, render, stack_config
 
 RENDERED = {env: render(env) for env in ENVIRONMENTS}
 
@@ -39,8 +39,9 @@ def test_every_environment_has_the_same_stack_files_with_the_same_content():
     files = {
         env: sorted(p.name for p in (ROOT / "config" / env).glob("*.yaml")) for env in ENVIRONMENTS
     }
-    assert files["dev"] == files["prod"] == ["cluster.yaml", "config.yaml", "service.yaml"]
-    for stack_file in ("cluster.yaml", "service.yaml"):
+    assert files["dev"] == files["prod"]
+    assert {"cluster.yaml", "service.yaml", "pipeline.yaml"} <= set(files["dev"])
+    for stack_file in set(files["dev"]) - {"config.yaml"}:
         dev, prod = ((ROOT / "config" / env / stack_file).read_text() for env in ENVIRONMENTS)
         assert dev == prod, f"config/*/{stack_file} differ: move the difference to config.yaml"
 
@@ -66,7 +67,7 @@ def test_a_third_environment_is_one_folder_of_config(tmp_path: Path):
 
     rendered = render("staging", project)
 
-    assert set(rendered) == {"staging/cluster", "staging/service"}
+    assert set(rendered) == {"staging/cluster", "staging/service", "staging/pipeline"}
     assert props(rendered["staging/cluster"]["template"], "AWS::ECS::Cluster")["ClusterName"] == (
         "product-service-staging"
     )
@@ -231,11 +232,6 @@ def test_parameters_are_the_articles_plus_the_cluster(env):
 # --- stack config: resolvers, failure handling, summary ---
 
 
-def stack_config(env: str) -> dict:
-    plan = SceptrePlan(SceptreContext(project_path=str(ROOT), command_path=env))
-    return {stack.name: stack for stack in plan.graph}
-
-
 @pytest.mark.parametrize(("env", "on_failure"), [("dev", "DELETE"), ("prod", "ROLLBACK")])
 def test_create_failures_delete_dev_and_roll_back_prod(env, on_failure):
     assert {s.on_failure for s in stack_config(env).values()} == {on_failure}
@@ -255,6 +251,20 @@ def test_service_parameters_come_from_the_resolvers(env):
     assert [h.__class__.__name__ for h in stack.hooks["after_launch"]] == ["DeploymentSummary"]
     cluster_hooks = stack_config(env)[f"{env}/cluster"].hooks["before_launch"]
     assert [h.__class__.__name__ for h in cluster_hooks] == ["Preflight"]
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_every_stack_launches_after_the_cluster_and_its_preflight(env):
+    """Bad input must stop a launch before any stack changes: nothing may start in parallel
+    with the cluster, whose before_launch !preflight checks the environment's inputs."""
+    stacks = stack_config(env)
+
+    def after_cluster(stack) -> bool:
+        return any(d.name == f"{env}/cluster" or after_cluster(d) for d in stack.dependencies)
+
+    for name, stack in stacks.items():
+        if name != f"{env}/cluster" and name.startswith(f"{env}/"):
+            assert after_cluster(stack), f"{name} could launch before the preflight"
 
 
 @pytest.mark.parametrize(("env", "min_azs", "require_tag"), [("dev", 1, False), ("prod", 2, True)])

@@ -214,6 +214,17 @@ def test_update_with_nothing_changed_is_refused_like_aws(aws, network):
         cfn.update_stack(StackName=bare, TemplateBody=template)
 
 
+def test_a_template_that_differs_only_in_layout_is_no_change(aws):
+    name = f"layout-{uuid.uuid4().hex[:8]}"
+    cfn = aws("cloudformation")
+    cfn.create_stack(StackName=name, TemplateBody="Resources:\n  C: {Type: AWS::ECS::Cluster}\n")
+    relaid = "# a comment\nResources:\n  C:\n    Type: AWS::ECS::Cluster\n"
+    with pytest.raises(ClientError, match="No updates are to be performed"):
+        cfn.update_stack(StackName=name, TemplateBody=relaid)
+    changed = "Resources:\n  C: {Type: AWS::ECS::Cluster}\n  D: {Type: AWS::ECS::Cluster}\n"
+    cfn.update_stack(StackName=name, TemplateBody=changed)  # a real change still updates
+
+
 def test_stack_delete_removes_service_cluster_and_task_definition(aws, network):
     name, service = create(aws, network)
     aws("cloudformation").delete_stack(StackName=name)
@@ -227,10 +238,12 @@ def test_stack_delete_removes_service_cluster_and_task_definition(aws, network):
 
 
 def test_layer_refuses_a_moto_version_it_was_not_written_for():
-    script = "import moto; moto.__version__ = '0.0.0'; import fidelity; fidelity.install()"
+    script = (
+        "import moto; moto.__version__ = '0.0.0'; from emulator import fidelity; fidelity.install()"
+    )
     result = subprocess.run(
         [str(EMULATOR_PYTHON), "-c", script],
-        cwd=ROOT / "emulator",
+        cwd=ROOT,
         capture_output=True,
         text=True,
     )

@@ -1,0 +1,242 @@
+"""The delivery pipelines and the shared registry, rendered through Sceptre and checked."""
+
+import copy
+
+import pytest
+from cfnlint.api import ManualArgs, lint
+
+from tests.templates import ENVIRONMENTS, only, render, resources, stack_config
+
+PIPELINES = {env: render(f"{env}/pipeline.yaml")[f"{env}/pipeline"] for env in ENVIRONMENTS}
+REGISTRY = render("shared/registry.yaml")["shared/registry"]
+OTHER = {"dev": "prod", "prod": "dev"}
+
+# Actions that accept no resource-level scope, so "*" is their only form (all read-only,
+# but for task definition (de)registration and the ECR login token).
+UNSCOPABLE = {
+    "ec2:DescribeSecurityGroups",
+    "ec2:DescribeSubnets",
+    "ec2:DescribeVpcs",
+    "ecr:GetAuthorizationToken",
+    "ecs:DeregisterTaskDefinition",
+    "ecs:DescribeTaskDefinition",
+    "ecs:RegisterTaskDefinition",
+    "logs:DescribeLogGroups",
+}
+
+
+def template(env: str) -> dict:
+    return PIPELINES[env]["template"]
+
+
+def stages(env: str) -> list[dict]:
+    return only(template(env), "AWS::CodePipeline::Pipeline")["Properties"]["Stages"]
+
+
+def actions(env: str) -> dict[str, dict]:
+    return {a["Name"]: a for stage in stages(env) for a in stage["Actions"]}
+
+
+def role_statements(tmpl: dict) -> dict[str, list[dict]]:
+    return {
+        name: [
+            s for p in r["Properties"].get("Policies", []) for s in p["PolicyDocument"]["Statement"]
+        ]
+        for name, r in resources(tmpl, "AWS::IAM::Role").items()
+    }
+
+
+def as_list(value) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+# --- stages ---
+
+
+def test_dev_builds_once_deploys_smoke_tests_then_promotes():
+    assert [s["Name"] for s in stages("dev")] == [
+        "Source",
+        "Build",
+        "Deploy",
+        "SmokeTest",
+        "Promote",
+    ]
+    source = actions("dev")["Git"]
+    assert source["ActionTypeId"]["Provider"] == "CodeStarSourceConnection"
+    assert source["Configuration"]["BranchName"] == "main"
+    assert actions("dev")["PublishRelease"]["ActionTypeId"]["Provider"] == "S3"
+
+
+def test_prod_deploys_the_promoted_release_after_approval_and_never_builds():
+    assert [s["Name"] for s in stages("prod")] == ["Source", "Approve", "Deploy", "SmokeTest"]
+    source = actions("prod")["PromotedRelease"]
+    assert source["ActionTypeId"]["Provider"] == "S3"
+    assert source["Configuration"]["S3ObjectKey"] == "product-service/release.zip"
+    # What dev publishes is what prod starts from.
+    published = actions("dev")["PublishRelease"]["Configuration"]
+    assert published["ObjectKey"] == source["Configuration"]["S3ObjectKey"]
+    assert published["BucketName"] == source["Configuration"]["S3Bucket"]
+    # No build anywhere in prod: no build project, no privileged CodeBuild, no ECR push.
+    assert "BuildProject" not in template("prod")["Resources"]
+    for project in resources(template("prod"), "AWS::CodeBuild::Project").values():
+        assert project["Properties"]["Environment"]["PrivilegedMode"] is False
+    granted = {
+        a
+        for ss in role_statements(template("prod")).values()
+        for s in ss
+        for a in as_list(s["Action"])
+    }
+    assert not {"ecr:PutImage", "ecr:InitiateLayerUpload", "ecr:UploadLayerPart"} & granted
+
+
+def test_both_deploy_the_image_tag_the_release_names():
+    for env in ENVIRONMENTS:
+        deploy = actions(env)["SceptreLaunch"]
+        assert deploy["InputArtifacts"] == [{"Name": "Release"}]
+        project = template(env)["Resources"]["DeployProject"]["Properties"]
+        assert project["Source"]["BuildSpec"] == "buildspecs/deploy.yml"
+        variables = {v["Name"]: v["Value"] for v in project["Environment"]["EnvironmentVariables"]}
+        assert variables == {"ENVIRONMENT": env}
+    build = actions("dev")["TestBuildPush"]
+    assert "#{SourceVariables.CommitId}" in build["Configuration"]["EnvironmentVariables"]
+
+
+def test_approval_only_in_prod():
+    assert "Approve" in actions("prod")
+    assert not any(a["ActionTypeId"]["Category"] == "Approval" for a in actions("dev").values())
+
+
+def test_prod_pipeline_starts_when_a_release_lands():
+    rule = only(template("prod"), "AWS::Events::Rule")["Properties"]
+    assert rule["EventPattern"]["detail"]["object"]["key"] == ["product-service/release.zip"]
+    assert actions("prod")["PromotedRelease"]["Configuration"]["PollForSourceChanges"] is False
+
+
+# --- privilege ---
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_no_wildcard_action_admin_policy_or_iam_star(env):
+    for name, statements in role_statements(template(env)).items():
+        role = template(env)["Resources"][name]["Properties"]
+        assert "ManagedPolicyArns" not in role, f"{name} attaches managed policies"
+        for statement in statements:
+            for action in as_list(statement["Action"]):
+                assert "*" not in action, f"{name}: wildcard action {action}"
+            if statement["Resource"] == "*":
+                assert set(as_list(statement["Action"])) <= UNSCOPABLE, f"{name}: {statement}"
+
+
+def foreign_references(role: dict, env: str) -> list[str]:
+    """Every resource or condition value of a role that names the other environment."""
+    found = []
+
+    def walk(value):
+        if isinstance(value, dict):
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+        elif isinstance(value, str) and (
+            f"product-service-{OTHER[env]}" in value or value == OTHER[env]
+        ):
+            found.append(value)
+
+    for policy in role["Properties"].get("Policies", []):
+        for statement in policy["PolicyDocument"]["Statement"]:
+            walk(statement.get("Resource"))
+            walk(statement.get("Condition"))
+    return found
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_deploy_role_reaches_nothing_of_the_other_environment(env):
+    assert foreign_references(template(env)["Resources"]["DeployRole"], env) == []
+    statements = {s["Sid"]: s for s in role_statements(template(env))["DeployRole"] if "Sid" in s}
+    stacks = [r["Fn::Sub"] for r in statements["OwnStacks"]["Resource"]]
+    assert [s.split(":stack/")[1] for s in stacks] == [
+        f"product-service-{env}-cluster/*",
+        f"product-service-{env}-service/*",
+    ]  # the workload stacks, not the pipeline: it cannot change itself
+    assert statements["OwnSecurityGroups"]["Condition"] == {
+        "StringEquals": {"aws:ResourceTag/Environment": env}
+    }
+    assert statements["PassWorkloadRolesToEcsOnly"]["Condition"] == {
+        "StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}
+    }
+
+
+def test_a_role_that_grew_beyond_its_environment_is_caught():
+    """The check above bites: dev's deploy role given prod's stack or tag is reported."""
+    role = copy.deepcopy(template("dev")["Resources"]["DeployRole"])
+    statements = role["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    by_sid = {s.get("Sid"): s for s in statements}
+    by_sid["OwnStacks"]["Resource"].append(
+        "arn:aws:cloudformation:*:*:stack/product-service-prod-service/*"
+    )
+    by_sid["OwnSecurityGroups"]["Condition"]["StringEquals"]["aws:ResourceTag/Environment"] = "prod"
+    assert len(foreign_references(role, "dev")) == 2
+
+
+def test_privileged_mode_only_for_the_docker_build_with_its_reason():
+    privileged = [
+        name
+        for env in ENVIRONMENTS
+        for name, p in resources(template(env), "AWS::CodeBuild::Project").items()
+        if p["Properties"]["Environment"]["PrivilegedMode"]
+    ]
+    assert privileged == ["BuildProject"]
+    text = PIPELINES["dev"]["text"]
+    reason = text.index("# Privileged: docker build needs the Docker daemon")
+    assert text.index("BuildProject:") < reason < text.index("PrivilegedMode: true")
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_artifact_bucket_is_kms_encrypted_versioned_and_private(env):
+    bucket = template(env)["Resources"]["ArtifactBucket"]["Properties"]
+    rule = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+    assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
+    assert bucket["VersioningConfiguration"] == {"Status": "Enabled"}
+    assert set(bucket["PublicAccessBlockConfiguration"].values()) == {True}
+    policy = only(template(env), "AWS::S3::BucketPolicy")["Properties"]["PolicyDocument"]
+    assert policy["Statement"][0]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_the_pipeline_never_redeploys_itself(monkeypatch):
+    for env in ENVIRONMENTS:
+        assert stack_config(env)[f"{env}/pipeline"].ignore is False
+    monkeypatch.setenv("IN_PIPELINE", "true")  # what buildspecs/deploy.yml sets
+    assert all(stack_config(env)[f"{env}/pipeline"].ignore for env in ENVIRONMENTS)
+    assert not any(stack_config(env)[f"{env}/service"].ignore for env in ENVIRONMENTS)
+
+
+# --- the shared registry ---
+
+
+def test_registry_owns_the_repository_with_immutable_scanned_images():
+    repository = only(REGISTRY["template"], "AWS::ECR::Repository")
+    properties = repository["Properties"]
+    assert properties["ImageTagMutability"] == "IMMUTABLE"
+    assert properties["ImageScanningConfiguration"] == {"ScanOnPush": True}
+    assert "rulePriority" in properties["LifecyclePolicy"]["LifecyclePolicyText"]
+    assert repository["DeletionPolicy"] == "Retain"
+    for env in ENVIRONMENTS:
+        assert not resources(template(env), "AWS::ECR::Repository")  # one owner only
+
+
+def test_registry_takes_pull_accounts_from_config():
+    assert REGISTRY["template"]["Parameters"]["PullAccountIds"]["Type"] == "CommaDelimitedList"
+    policy = REGISTRY["template"]["Resources"]["Repository"]["Properties"]["RepositoryPolicyText"]
+    assert policy["Fn::If"][0] == "HasPullAccounts"
+
+
+# --- cfn-lint ---
+
+
+@pytest.mark.parametrize("name", [*ENVIRONMENTS, "shared"])
+def test_cfn_lint_finds_nothing(name):
+    text = REGISTRY["text"] if name == "shared" else PIPELINES[name]["text"]
+    assert [
+        str(f) for f in lint(text, config=ManualArgs(include_checks=["I"], regions=["us-east-1"]))
+    ] == []
