@@ -250,7 +250,7 @@ def test_service_parameters_come_from_the_resolvers(env):
     assert isinstance(raw["Image"], ImageUrl)
     assert [h.__class__.__name__ for h in stack.hooks["after_launch"]] == ["DeploymentSummary"]
     cluster_hooks = stack_config(env)[f"{env}/cluster"].hooks["before_launch"]
-    assert [h.__class__.__name__ for h in cluster_hooks] == ["Preflight"]
+    assert [h.__class__.__name__ for h in cluster_hooks] == ["ValidateConfig", "Preflight"]
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)

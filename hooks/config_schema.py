@@ -1,0 +1,158 @@
+"""What an environment's configuration may hold: a JSON Schema plus the rules a schema
+cannot say (Fargate's cpu/memory pairs, names that must agree with each other).
+
+The schema describes the merged configuration a stack sees: config/config.yaml, then the
+environment's config.yaml on top, as Sceptre merges them.
+"""
+
+from typing import Any
+
+# Fargate task sizes: cpu units -> the memory (MiB) each accepts.
+FARGATE_MEMORY: dict[int, list[int]] = {
+    256: [512, 1024, 2048],
+    512: list(range(1024, 4096 + 1, 1024)),
+    1024: list(range(2048, 8192 + 1, 1024)),
+    2048: list(range(4096, 16384 + 1, 1024)),
+    4096: list(range(8192, 30720 + 1, 1024)),
+    8192: list(range(16384, 61440 + 1, 4096)),
+    16384: list(range(32768, 122880 + 1, 8192)),
+}
+# The values CloudWatch Logs accepts for a log group's retention.
+LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096,
+                      1827, 2192, 2557, 2922, 3288, 3653]  # fmt: skip
+
+NAME = {"type": "string", "pattern": "^[a-z][a-z0-9-]{0,30}[a-z0-9]$"}
+TAGS = {"type": "object", "additionalProperties": {"type": "string"}}
+
+SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["project_code", "region", "environment", "image_repository", "sceptre_user_data"],
+    "properties": {
+        "project_code": NAME,
+        "region": {"type": "string", "pattern": "^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]$"},
+        "environment": {"type": "string", "pattern": "^[a-z][a-z0-9]{1,15}$"},
+        "image_repository": {
+            "type": "string",
+            "pattern": "^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$",
+        },
+        "on_failure": {"enum": ["DO_NOTHING", "ROLLBACK", "DELETE"]},
+        "stack_timeout": {"type": "integer", "minimum": 5, "maximum": 720},
+        "stack_tags": TAGS,
+        "workload_stacks": {"type": "array", "items": NAME, "minItems": 1},
+        "image_tag_required": {"type": "boolean"},
+        "network": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["vpc_name", "subnet_tags", "min_azs"],
+            "properties": {
+                "vpc_name": {"type": "string", "maxLength": 255},
+                "subnet_tags": TAGS,
+                "min_azs": {"type": "integer", "minimum": 1, "maximum": 6},
+            },
+        },
+        "pipeline": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["source", "approval", "promote", "execution_mode"],
+            "properties": {
+                "source": {"enum": ["git", "release"]},
+                "git": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["provider", "repository", "branch"],
+                    "properties": {
+                        "provider": {
+                            "enum": [
+                                "GitHub",
+                                "GitHubEnterpriseServer",
+                                "GitLab",
+                                "GitLabSelfManaged",
+                                "Bitbucket",
+                            ]
+                        },  # fmt: skip
+                        "repository": {"type": "string", "pattern": "^[\\w.-]+/[\\w./-]+$"},
+                        "branch": {"type": "string", "minLength": 1},
+                    },
+                },
+                "approval": {"type": "boolean"},
+                "promote": {"type": "boolean"},
+                "execution_mode": {"enum": ["QUEUED", "SUPERSEDED", "PARALLEL"]},
+            },
+        },
+        "sceptre_user_data": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": [
+                "environment",
+                "name",
+                "cpu",
+                "memory",
+                "desired_count",
+                "log_retention_days",
+                "log_deletion_policy",
+                "assign_public_ip",
+                "capacity_provider_strategy",
+            ],  # fmt: skip
+            "properties": {
+                "environment": {"type": "string"},
+                "name": NAME,
+                "image_repository": {"type": "string"},
+                "workload_stacks": {"type": "array"},
+                "pipeline": {"type": "object"},
+                "cpu": {"enum": sorted(FARGATE_MEMORY)},
+                "memory": {"type": "integer", "minimum": 512, "maximum": 122880},
+                "desired_count": {"type": "integer", "minimum": 0, "maximum": 1000},
+                "log_retention_days": {"enum": LOG_RETENTION_DAYS},
+                "log_deletion_policy": {"enum": ["Delete", "Retain"]},
+                "assign_public_ip": {"enum": ["ENABLED", "DISABLED"]},
+                "capacity_provider_strategy": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": ["provider", "weight"],
+                        "properties": {
+                            "provider": {"enum": ["FARGATE", "FARGATE_SPOT"]},
+                            "weight": {"type": "integer", "minimum": 0, "maximum": 1000},
+                            "base": {"type": "integer", "minimum": 0, "maximum": 100000},
+                        },
+                    },
+                },
+            },
+        },
+    },
+}
+
+
+def cross_field_problems(config: dict[str, Any], folder: str) -> list[tuple[str, Any, str]]:
+    """Rules across keys, as (key, value, what is allowed); config already matches SCHEMA."""
+    problems = []
+    user = config["sceptre_user_data"]
+    allowed = FARGATE_MEMORY[user["cpu"]]
+    if user["memory"] not in allowed:
+        problems.append(
+            ("sceptre_user_data.memory", user["memory"],
+             f"with cpu {user['cpu']} Fargate accepts memory {_span(allowed)}")
+        )  # fmt: skip
+    env = folder  # the folder names the environment; everything else must agree with it
+    if config["environment"] != env:
+        problems.append(("environment", config["environment"], f"the folder's name, {env!r}"))
+    if user["environment"] != env:
+        problems.append(("sceptre_user_data.environment", user["environment"], f"{env!r}"))
+    expected_name = f"{config['project_code']}-{env}"
+    if user["name"] != expected_name:
+        problems.append(
+            ("sceptre_user_data.name", user["name"],
+             f"{expected_name!r} (project_code-environment: resource names and the pipeline's "
+             "permissions depend on it)")
+        )  # fmt: skip
+    tag = config.get("stack_tags", {}).get("Environment")
+    if tag != env:
+        problems.append(("stack_tags.Environment", tag, f"{env!r} (deploy permissions use it)"))
+    return problems
+
+
+def _span(values: list[int]) -> str:
+    if len(values) <= 3:
+        return ", ".join(map(str, values))
+    return f"{values[0]} to {values[-1]} in steps of {values[1] - values[0]}"
