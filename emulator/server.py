@@ -18,7 +18,7 @@ from moto.server import ThreadedMotoServer
 
 # Imported as the emulator package: moto names a model's service after its module path.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from emulator import delivery, fidelity, seed  # noqa: E402
+from emulator import delivery, faults, fidelity, seed  # noqa: E402
 
 
 def main() -> int:
@@ -32,6 +32,7 @@ def main() -> int:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # not a line per request
     fidelity.install()
     delivery.install()
+    faults.install()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=args.port, verbose=False)
     try:
         server.start()

@@ -43,9 +43,16 @@ def find_image(
     """Return the image tagged ``tag`` in ``repository``, or the newest one when tag is empty.
 
     Raises LookupFailedError when the repository or tag does not exist, the repository is
-    empty, or no tag is given while ``require_tag`` is set.
+    empty, or, with ``require_tag``, no tag is given or the repository's tags are mutable.
     """
-    uri = _repository_uri(call, repository)
+    repo = _repository(call, repository)
+    uri = repo["repositoryUri"]
+    if require_tag and repo.get("imageTagMutability") != "IMMUTABLE":
+        raise LookupFailedError(
+            f"!image_url: ECR repository '{repository}' lets a tag be pushed again, so the tag "
+            "this environment names could come to mean another image; make its tags IMMUTABLE "
+            "(templates/registry.yaml does)."
+        )
     if tag:
         try:
             found = call(
@@ -86,7 +93,7 @@ def find_image(
     return image
 
 
-def _repository_uri(call: AwsCall, repository: str) -> str:
+def _repository(call: AwsCall, repository: str) -> dict[str, Any]:
     try:
         repos = call("ecr", "describe_repositories", {"repositoryNames": [repository]})
     except ClientError as error:
@@ -96,7 +103,7 @@ def _repository_uri(call: AwsCall, repository: str) -> str:
             f"!image_url: no ECR repository named '{repository}' in this account and region; "
             "create it and push the image, or set image_repository in config/config.yaml."
         ) from None
-    return repos["repositories"][0]["repositoryUri"]
+    return repos["repositories"][0]
 
 
 def _all_images(call: AwsCall, repository: str) -> list[dict[str, Any]]:

@@ -129,3 +129,14 @@ def test_repository_argument_is_required(stack, argument):
         ImageUrl(argument=argument, stack=stack).resolve()
 
     assert "'repository'" in str(error.value)
+
+
+def test_require_tag_refuses_a_repository_whose_tags_can_move(stack, aws):
+    name = f"mutable-{uuid.uuid4().hex[:8]}"
+    ecr = aws("ecr")
+    ecr.create_repository(repositoryName=name, imageTagMutability="MUTABLE")
+    ecr.put_image(repositoryName=name, imageManifest=fake_manifest("v1"), imageTag="v1")
+    with pytest.raises(LookupFailedError, match="lets a tag be pushed again"):
+        resolve(stack, repository=name, tag="v1", require_tag=True)
+    # dev, which does not require a tag, may still use it
+    assert resolve(stack, repository=name, tag="v1") == expected_url(ecr, name, "v1")
