@@ -5,6 +5,7 @@ The schema describes the merged configuration a stack sees: config/config.yaml, 
 environment's config.yaml on top, as Sceptre merges them.
 """
 
+from pathlib import Path
 from typing import Any
 
 # Fargate task sizes: cpu units -> the memory (MiB) each accepts.
@@ -48,6 +49,15 @@ SCHEMA: dict[str, Any] = {
                 "vpc_name": {"type": "string", "maxLength": 255},
                 "subnet_tags": TAGS,
                 "min_azs": {"type": "integer", "minimum": 1, "maximum": 6},
+            },
+        },
+        "protection": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["termination_protection", "stack_policy"],
+            "properties": {
+                "termination_protection": {"type": "boolean"},
+                "stack_policy": {"type": "string", "pattern": "^$|^policies/[\\w.-]+\\.json$"},
             },
         },
         "pipeline": {
@@ -146,6 +156,9 @@ def cross_field_problems(config: dict[str, Any], folder: str) -> list[tuple[str,
              f"{expected_name!r} (project_code-environment: resource names and the pipeline's "
              "permissions depend on it)")
         )  # fmt: skip
+    policy = config.get("protection", {}).get("stack_policy")
+    if policy and not (Path(config["project_path"]) / policy).is_file():
+        problems.append(("protection.stack_policy", policy, "a file under policies/ that exists"))
     tag = config.get("stack_tags", {}).get("Environment")
     if tag != env:
         problems.append(("stack_tags.Environment", tag, f"{env!r} (deploy permissions use it)"))

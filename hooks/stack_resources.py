@@ -24,9 +24,16 @@ class _TemplateLoader(yaml.SafeLoader):
 _TemplateLoader.add_multi_constructor("!", lambda loader, suffix, node: None)
 
 
+def load_template(body: str | dict[str, Any]) -> dict[str, Any]:
+    """A template as data (as GetTemplate may already return it); !Ref and friends -> None."""
+    if isinstance(body, dict):
+        return body
+    return yaml.load(body, Loader=_TemplateLoader)  # noqa: S506 - a SafeLoader subclass
+
+
 def declared_resources(template_body: str) -> dict[str, str]:
     """Logical id -> resource type of every resource a rendered template declares."""
-    template = yaml.load(template_body, Loader=_TemplateLoader)  # noqa: S506 - safe subclass
+    template = load_template(template_body)
     return {name: r["Type"] for name, r in template.get("Resources", {}).items()}
 
 

@@ -244,10 +244,33 @@ def test_a_new_image_becomes_a_new_revision(emulator, aws):
     assert service["serviceArn"] == old_service["serviceArn"]  # updated in place
 
 
-def test_delete_removes_both_environments_but_keeps_prod_logs(emulator, aws):
-    for env in ("dev", "prod"):
-        result = sceptre(emulator, "delete", "-y", env)
-        assert result.returncode == 0, result.stdout + result.stderr
+def test_prod_is_protected_and_torn_down_only_on_purpose(emulator, aws):
+    cfn = aws("cloudformation")
+    for name in ("cluster", "service", "pipeline"):
+        described = cfn.describe_stacks(StackName=f"product-service-prod-{name}")["Stacks"][0]
+        assert described["EnableTerminationProtection"] is True
+        policy = cfn.get_stack_policy(StackName=f"product-service-prod-{name}")
+        assert "Update:Replace" in policy["StackPolicyBody"]
+    refused = sceptre(emulator, "delete", "-y", "prod")
+    assert refused.returncode != 0
+    assert (
+        "cannot be deleted while TerminationProtection is enabled"
+        in refused.stdout + refused.stderr
+    )
+    assert "product-service-prod-cluster" in stack_names(aws)
+
+    wrong = script(emulator, "scripts.teardown", "prod", "--confirm", "prod")
+    assert wrong.returncode == 2
+    assert "--confirm must be 'product-service-prod'" in wrong.stderr
+
+    done = script(emulator, "scripts.teardown", "prod", "--confirm", "product-service-prod")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "AWS::Logs::LogGroup /ecs/product-service-prod" in done.stdout
+
+
+def test_dev_deletes_plainly_and_prod_logs_outlive_prod(emulator, aws):
+    result = sceptre(emulator, "delete", "-y", "dev")
+    assert result.returncode == 0, result.stdout + result.stderr
     assert stack_names(aws) == SEEDED
     groups = {g["logGroupName"] for g in aws("logs").describe_log_groups()["logGroups"]}
     assert "/ecs/product-service-prod" in groups  # DeletionPolicy: Retain
