@@ -248,7 +248,10 @@ def test_service_parameters_come_from_the_resolvers(env):
     assert isinstance(raw["VpcId"], VpcId)
     assert isinstance(raw["SubnetIds"], SubnetIds)
     assert isinstance(raw["Image"], ImageUrl)
-    assert [h.__class__.__name__ for h in stack.hooks["after_launch"]] == ["DeploymentSummary"]
+    assert [h.__class__.__name__ for h in stack.hooks["after_launch"]] == [
+        "Protect",
+        "DeploymentSummary",
+    ]
     cluster_hooks = stack_config(env)[f"{env}/cluster"].hooks["before_launch"]
     assert [h.__class__.__name__ for h in cluster_hooks] == ["ValidateConfig", "Preflight"]
 
@@ -265,6 +268,16 @@ def test_every_stack_launches_after_the_cluster_and_its_preflight(env):
     for name, stack in stacks.items():
         if name != f"{env}/cluster" and name.startswith(f"{env}/"):
             assert after_cluster(stack), f"{name} could launch before the preflight"
+
+
+@pytest.mark.parametrize(("env", "protected"), [("dev", False), ("prod", True)])
+def test_every_stack_is_protected_as_its_environment_says(env, protected):
+    for name, stack in stack_config(env).items():
+        if not name.startswith(f"{env}/"):
+            continue
+        (protect,) = [h for h in stack.hooks["after_launch"] if type(h).__name__ == "Protect"]
+        assert protect.argument["termination_protection"] is protected, name
+        assert bool(protect.argument["stack_policy"]) is protected, name
 
 
 @pytest.mark.parametrize(("env", "min_azs", "require_tag"), [("dev", 1, False), ("prod", 2, True)])

@@ -1,0 +1,197 @@
+"""A catalogue of bad input: each gives its exact error, exits non-zero and changes nothing.
+
+Every case runs the sceptre CLI, as a user would, on a copy of the project whose config
+the case breaks, against an emulator of this module's own. The emulator's state (stacks,
+clusters, services, task definitions, log groups, security groups) is compared before and
+after: a bad input must not create or change anything.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import boto3
+import pytest
+import yaml
+
+from emulator.process import REGION, ROOT, Emulator, free_port
+from emulator.seed import fake_manifest
+
+SCEPTRE = Path(sys.executable).with_name("sceptre")
+
+
+@dataclass
+class Case:
+    """One bad input: what to break, what to run, what the user must read."""
+
+    id: str
+    expected: str
+    edit: Callable[[dict], None] | None = None  # applied to the environment's config.yaml
+    file: str = "config/dev/config.yaml"
+    args: list[str] = field(default_factory=lambda: ["launch", "-y", "dev"])
+    env: dict[str, str | None] = field(default_factory=dict)  # None removes a variable
+    setup: Callable[[Callable], None] | None = None  # runs against the emulator first
+
+
+def user(**values) -> Callable[[dict], None]:
+    return lambda config: config["sceptre_user_data"].update(values)
+
+
+def key(path: str, value) -> Callable[[dict], None]:
+    def edit(config: dict) -> None:
+        *parents, last = path.split(".")
+        target = config
+        for part in parents:
+            target = target[part]
+        target[last] = value
+
+    return edit
+
+
+def twin_vpcs(aws) -> None:
+    ec2 = aws("ec2")
+    for cidr in ("10.30.0.0/16", "10.31.0.0/16"):
+        vpc = ec2.create_vpc(CidrBlock=cidr)["Vpc"]["VpcId"]
+        ec2.create_tags(Resources=[vpc], Tags=[{"Key": "Name", "Value": "twin"}])
+
+
+def mutable_repository(aws) -> None:
+    aws("ecr").create_repository(repositoryName="mutable-repo", imageTagMutability="MUTABLE")
+    aws("ecr").put_image(
+        repositoryName="mutable-repo", imageManifest=fake_manifest("v1"), imageTag="v1"
+    )
+
+
+PROD = "config/prod/config.yaml"
+PROD_LAUNCH = ["--var", "image_tag=1.1.0", "launch", "-y", "prod"]
+NO_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": None,
+    "AWS_SECRET_ACCESS_KEY": None,
+    "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent",
+    "AWS_CONFIG_FILE": "/nonexistent",
+    "AWS_EC2_METADATA_DISABLED": "true",
+}
+
+CASES = [
+    # Configuration, caught before any AWS call.
+    Case("cpu-not-a-fargate-size", "sceptre_user_data.cpu = 300; allowed: one of 256, 512", user(cpu=300)),
+    Case("cpu-memory-pair", "memory = 4096; allowed: with cpu 256 Fargate accepts memory 512, 1024, 2048", user(memory=4096)),
+    Case("memory-not-a-number", "memory = 'lots'; allowed: a value of type integer", user(memory="lots")),
+    Case("desired-count-negative", "desired_count = -1; allowed: at least 0", user(desired_count=-1)),
+    Case("desired-count-not-a-number", "desired_count = 'two'; allowed: a value of type integer", user(desired_count="two")),
+    Case("retention-cloudwatch-rejects", "log_retention_days = 8; allowed: one of 1, 3, 5, 7, 14", user(log_retention_days=8)),
+    Case("deletion-policy-unknown", "log_deletion_policy = 'Keep'; allowed: one of 'Delete', 'Retain'", user(log_deletion_policy="Keep")),
+    Case("public-ip-not-enabled-disabled", "assign_public_ip = 'yes'; allowed: one of 'ENABLED', 'DISABLED'", user(assign_public_ip="yes")),
+    Case("capacity-provider-unknown", "capacity_provider_strategy[0].provider = 'SPOT'; allowed: one of 'FARGATE', 'FARGATE_SPOT'", user(capacity_provider_strategy=[{"provider": "SPOT", "weight": 1}])),
+    Case("capacity-weight-negative", "capacity_provider_strategy[0].weight = -1; allowed: at least 0", user(capacity_provider_strategy=[{"provider": "FARGATE", "weight": -1}])),
+    Case("typo-in-a-key", "sceptre_user_data.desired_cont = 1; allowed: a known key:", user(desired_cont=1)),
+    Case("environment-not-the-folder", "environment = 'staging'; allowed: the folder's name, 'dev'", key("environment", "staging")),
+    Case("name-not-project-environment", "sceptre_user_data.name = 'product-service-qa'; allowed: 'product-service-dev'", user(name="product-service-qa")),
+    Case("min-azs-zero", "network.min_azs = 0; allowed: at least 1", key("network.min_azs", 0)),
+    Case("subnet-tags-not-a-mapping", "network.subnet_tags = ['private']; allowed: a value of type object", key("network.subnet_tags", ["private"])),
+    Case("repository-name-invalid", "config/config.yaml: image_repository = 'Product Service'; allowed: a string matching", key("image_repository", "Product Service"), file="config/config.yaml"),
+    Case("region-invalid", "config/config.yaml: region = 'mars-1'; allowed: a string matching", key("region", "mars-1"), file="config/config.yaml"),
+    Case("pipeline-source-unknown", "pipeline.source = 'svn'; allowed: one of 'git', 'release'", key("pipeline.source", "svn")),
+    Case("pipeline-repository-not-owner-name", "pipeline.git.repository = 'not a repo'; allowed: a string matching", key("pipeline.git.repository", "not a repo")),
+    Case("pipeline-execution-mode-unknown", "pipeline.execution_mode = 'FAST'; allowed: one of 'QUEUED'", key("pipeline.execution_mode", "FAST")),
+    Case("on-failure-unknown", "on_failure = 'EXPLODE'; allowed: one of 'DO_NOTHING', 'ROLLBACK', 'DELETE'", key("on_failure", "EXPLODE")),
+    Case("image-tag-required-not-boolean", "image_tag_required = 'yes'; allowed: a value of type boolean", key("image_tag_required", "yes")),
+    Case("stack-policy-missing", "protection.stack_policy = 'policies/nope.json'; allowed: a file under policies/ that exists", key("protection.stack_policy", "policies/nope.json"), file=PROD, args=PROD_LAUNCH),
+    Case("termination-protection-not-boolean", "protection.termination_protection = 'always'; allowed: a value of type boolean", key("protection.termination_protection", "always"), file=PROD, args=PROD_LAUNCH),
+    # The account, caught by the preflight's lookups before any stack changes.
+    Case("vpc-missing", "!vpc_id: no VPC tagged Name=no-such-vpc in this region", key("network.vpc_name", "no-such-vpc")),
+    Case("vpc-ambiguous", "!vpc_id: 2 VPCs tagged Name=twin", key("network.vpc_name", "twin"), setup=twin_vpcs),
+    Case("too-few-zones-for-prod", "span 2 availability zone(s) (us-east-1a, us-east-1b) but this environment needs at least 3", key("network.min_azs", 3), file=PROD, args=PROD_LAUNCH),
+    Case("repository-missing", "!image_url: no ECR repository named 'no-such-repo'", key("image_repository", "no-such-repo"), file="config/config.yaml"),
+    Case("image-tag-missing", "!image_url: no image tagged '9.9.9' in ECR repository 'product-service'", args=["--var", "image_tag=9.9.9", "launch", "-y", "dev"]),
+    Case("prod-without-a-tag", "this environment needs an explicit image tag from 'product-service'; run with --var image_tag=TAG", args=["launch", "-y", "prod"]),
+    Case("prod-tag-in-a-mutable-repository", "ECR repository 'mutable-repo' lets a tag be pushed again", key("image_repository", "mutable-repo"), file="config/config.yaml", args=["--var", "image_tag=v1", "launch", "-y", "prod"], setup=mutable_repository),
+    # The command and the environment it runs in.
+    Case("unknown-stack-group", "No stacks detected from the given path 'staging'", args=["launch", "-y", "staging"]),
+    Case("endpoint-unreachable", "if AWS_ENDPOINT_URL points at the local emulator, start it ('make emulator')", env={"AWS_ENDPOINT_URL": f"http://127.0.0.1:{free_port()}"}),
+    Case("credentials-missing", "no AWS credentials found: set AWS_PROFILE, run 'aws sso login'", env=NO_CREDENTIALS),
+    Case("credentials-expired", "AWS refused the credentials (RequestExpired: Request has expired.)", env={"AWS_ACCESS_KEY_ID": "EXPIREDKEY"}),
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def emulator():
+    with Emulator() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def aws(emulator):
+    session = boto3.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION
+    )
+    return lambda service: session.client(service, endpoint_url=emulator.url)
+
+
+def snapshot(aws) -> dict:
+    """What a launch could create or change, as the emulator holds it now."""
+    ecs, cfn = aws("ecs"), aws("cloudformation")
+    clusters = ecs.list_clusters()["clusterArns"]
+    return {
+        "stacks": sorted(
+            (s["StackName"], s["StackStatus"], str(s.get("LastUpdatedTime")))
+            for s in cfn.list_stacks()["StackSummaries"]
+        ),
+        "clusters": sorted(clusters),
+        "services": sorted(
+            a for c in clusters for a in ecs.list_services(cluster=c)["serviceArns"]
+        ),
+        "task_definitions": sorted(ecs.list_task_definitions()["taskDefinitionArns"]),
+        "log_groups": sorted(
+            g["logGroupName"] for g in aws("logs").describe_log_groups()["logGroups"]
+        ),
+        "security_groups": sorted(
+            g["GroupId"] for g in aws("ec2").describe_security_groups()["SecurityGroups"]
+        ),
+    }
+
+
+def copy_project(tmp_path: Path) -> Path:
+    project = tmp_path / "project"
+    for folder in ("config", "templates", "policies"):
+        shutil.copytree(ROOT / folder, project / folder)
+    return project
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+def test_bad_input_is_refused_clearly_and_changes_nothing(case, emulator, aws, tmp_path):
+    project = copy_project(tmp_path)
+    if case.edit:
+        path = project / case.file
+        config = yaml.safe_load(path.read_text())
+        case.edit(config)
+        path.write_text(yaml.safe_dump(config))
+    if case.setup:
+        case.setup(aws)
+    env = {k: v for k, v in os.environ.items() if k not in ("AWS_PROFILE", "IMAGE_TAG")}
+    env.update(emulator.env())
+    for name, value in case.env.items():
+        env.pop(name, None) if value is None else env.__setitem__(name, value)
+    before = snapshot(aws)
+
+    result = subprocess.run(
+        [str(SCEPTRE), *case.args],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode != 0
+    assert case.expected in result.stdout + result.stderr
+    assert snapshot(aws) == before
+
+
+def test_the_catalogue_is_large_enough():
+    assert len(CASES) >= 25
+    assert len({c.id for c in CASES}) == len(CASES)
