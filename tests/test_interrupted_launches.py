@@ -1,0 +1,139 @@
+"""Faults during a launch: none leaves anything that blocks the next launch.
+
+Each test has an emulator of its own. moto keeps its state in memory, so "the emulator
+stopped" loses the account: the rerun starts again on a fresh, seeded emulator on the
+same port, which is what a user of `make emulator` would do.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from emulator.process import REGION, ROOT, Emulator, free_port
+
+SCEPTRE = Path(sys.executable).with_name("sceptre")
+STACKS = (
+    "product-service-dev-cluster",
+    "product-service-dev-service",
+    "product-service-dev-pipeline",
+)
+
+
+def environment(emulator: Emulator) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("AWS_PROFILE", "IMAGE_TAG")}
+    env.update(emulator.env())
+    return env
+
+
+def launch(emulator: Emulator) -> subprocess.Popen:
+    return subprocess.Popen(
+        [str(SCEPTRE), "launch", "-y", "dev"],
+        cwd=ROOT,
+        env=environment(emulator),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def cloudformation(emulator: Emulator):
+    return boto3.client(
+        "cloudformation",
+        region_name=REGION,
+        endpoint_url=emulator.url,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
+def wait_for_stack(emulator: Emulator, name: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            cloudformation(emulator).describe_stacks(StackName=name)
+            return
+        except ClientError:
+            time.sleep(0.2)
+    pytest.fail(f"{name} never appeared")
+
+
+def assert_dev_is_whole(emulator: Emulator) -> None:
+    cfn = cloudformation(emulator)
+    for name in STACKS:
+        assert cfn.describe_stacks(StackName=name)["Stacks"][0]["StackStatus"].endswith("_COMPLETE")
+    ecs = boto3.client(
+        "ecs",
+        region_name=REGION,
+        endpoint_url=emulator.url,
+        aws_access_key_id="t",
+        aws_secret_access_key="t",
+    )
+    assert len(ecs.list_services(cluster="product-service-dev")["serviceArns"]) == 1
+
+
+def test_emulator_stopped_mid_launch_gives_a_clear_error_and_a_rerun_completes():
+    port = free_port()
+    first = Emulator(port=port).start()
+    running = launch(first)
+    wait_for_stack(first, "product-service-dev-cluster")
+    first.stop()
+    output, _ = running.communicate(timeout=180)
+    assert running.returncode != 0
+    # Depending on timing, the project's resolvers or Sceptre itself notice first.
+    clear = (f"cannot reach http://127.0.0.1:{port}/", "Could not connect to the endpoint URL")
+    assert any(message in output for message in clear), output
+
+    with Emulator(port=port) as second:
+        rerun = subprocess.run(
+            [str(SCEPTRE), "launch", "-y", "dev"],
+            cwd=ROOT,
+            env=environment(second),
+            capture_output=True,
+            text=True,
+        )
+        assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+        assert_dev_is_whole(second)
+
+
+def test_ctrl_c_mid_launch_leaves_nothing_that_blocks_the_next_one():
+    with Emulator() as emulator:
+        running = launch(emulator)
+        wait_for_stack(emulator, "product-service-dev-cluster")
+        running.send_signal(signal.SIGINT)
+        running.communicate(timeout=60)
+        assert running.returncode != 0
+
+        rerun = subprocess.run(
+            [str(SCEPTRE), "launch", "-y", "dev"],
+            cwd=ROOT,
+            env=environment(emulator),
+            capture_output=True,
+            text=True,
+        )
+        assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+        assert_dev_is_whole(emulator)
+
+
+def test_two_launches_at_once_leave_one_whole_environment():
+    with Emulator() as emulator:
+        both = [launch(emulator), launch(emulator)]
+        outputs = [p.communicate(timeout=180)[0] for p in both]
+        assert 0 in [p.returncode for p in both], outputs
+        assert_dev_is_whole(emulator)
+
+        again = subprocess.run(
+            [str(SCEPTRE), "launch", "-y", "dev"],
+            cwd=ROOT,
+            env=environment(emulator),
+            capture_output=True,
+            text=True,
+        )
+        assert again.returncode == 0, again.stdout + again.stderr
+        assert again.stderr.count("No updates to perform") == len(STACKS)
