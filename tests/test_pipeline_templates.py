@@ -187,9 +187,11 @@ def test_privileged_mode_only_for_the_docker_build_with_its_reason():
         if p["Properties"]["Environment"]["PrivilegedMode"]
     ]
     assert privileged == ["BuildProject"]
-    text = PIPELINES["dev"]["text"]
-    reason = text.index("# Privileged: docker build needs the Docker daemon")
-    assert text.index("BuildProject:") < reason < text.index("PrivilegedMode: true")
+    (skip,) = template("dev")["Resources"]["BuildProject"]["Metadata"]["checkov"]["skip"]
+    assert skip == {
+        "id": "CKV_PS_5",
+        "comment": "docker build needs the Docker daemon, which only privileged mode starts",
+    }
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
