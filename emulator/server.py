@@ -13,6 +13,7 @@ import signal
 import sys
 import threading
 
+import drift
 import fidelity
 import seed
 from moto.server import ThreadedMotoServer
@@ -28,6 +29,7 @@ def main() -> int:
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # not a line per request
     fidelity.install()
+    drift.install()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=args.port, verbose=False)
     try:
         server.start()
