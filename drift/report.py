@@ -51,8 +51,8 @@ def stack_rows(results: list[StackDrift]) -> list[tuple[str, str, str]]:
             detail = r.error
         else:
             detail = f"{count(r.checked, 'resource')} checked"
-            if r.not_checked:
-                detail += f", {len(r.not_checked)} not checkable ({', '.join(r.not_checked)})"
+            if r.not_checked:  # named in the JSON report
+                detail += f", {len(r.not_checked)} not checkable"
         rows.append((r.stack, r.status, detail))
     return rows
 

@@ -13,10 +13,12 @@ import signal
 import sys
 import threading
 
-import drift
+import codebuild
 import fidelity
 import seed
 from moto.server import ThreadedMotoServer
+
+import drift
 
 
 def main() -> int:
@@ -30,6 +32,7 @@ def main() -> int:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # not a line per request
     fidelity.install()
     drift.install()
+    codebuild.install()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=args.port, verbose=False)
     try:
         server.start()

@@ -39,8 +39,9 @@ def test_every_environment_has_the_same_stack_files_with_the_same_content():
     files = {
         env: sorted(p.name for p in (ROOT / "config" / env).glob("*.yaml")) for env in ENVIRONMENTS
     }
-    assert files["dev"] == files["prod"] == ["cluster.yaml", "config.yaml", "service.yaml"]
-    for stack_file in ("cluster.yaml", "service.yaml"):
+    stack_files = ["cluster.yaml", "drift-monitor.yaml", "service.yaml"]
+    assert files["dev"] == files["prod"] == sorted([*stack_files, "config.yaml"])
+    for stack_file in stack_files:
         dev, prod = ((ROOT / "config" / env / stack_file).read_text() for env in ENVIRONMENTS)
         assert dev == prod, f"config/*/{stack_file} differ: move the difference to config.yaml"
 
@@ -66,7 +67,7 @@ def test_a_third_environment_is_one_folder_of_config(tmp_path: Path):
 
     rendered = render("staging", project)
 
-    assert set(rendered) == {"staging/cluster", "staging/service"}
+    assert set(rendered) == {"staging/cluster", "staging/service", "staging/drift-monitor"}
     assert props(rendered["staging/cluster"]["template"], "AWS::ECS::Cluster")["ClusterName"] == (
         "product-service-staging"
     )
