@@ -138,3 +138,21 @@ def test_monitor_is_bootstrapless_cdk_launched_after_the_service(env):
     assert handler["bootstrapless_config"]["file_asset_bucket_name"]  # required, never used
     assert [d.name for d in stack.dependencies] == [f"{env}/service"]
     assert stack.external_name == f"product-service-{env}-drift-monitor"
+
+
+def test_the_github_schedule_runs_the_same_command_and_fails_on_drift():
+    workflow = yaml.safe_load((ROOT / ".github/workflows/drift.yml").read_text())
+    triggers = workflow[True]  # YAML 1.1 reads the key "on" as true
+    assert triggers["schedule"][0]["cron"] and "workflow_dispatch" in triggers
+    assert workflow["permissions"]["id-token"] == "write"  # OIDC, no stored keys
+    steps = workflow["jobs"]["drift-check"]["steps"]
+    by_name = {s.get("name") or s["uses"].split("@")[0]: s for s in steps}
+    credentials = by_name["aws-actions/configure-aws-credentials"]["with"]
+    assert "role-to-assume" in credentials and "aws-access-key-id" not in credentials
+    check = by_name["Detect drift"]
+    assert check["run"] == ".venv/bin/drift-check dev prod --markdown report.md"
+    assert "continue-on-error" not in check  # exit 1 (drift) or 2 fails the job
+    summary = by_name["Show the report in the job summary"]
+    assert summary["if"] == "always()" and "$GITHUB_STEP_SUMMARY" in summary["run"]
+    upload = by_name["Keep the report"]
+    assert upload["if"] == "always()" and upload["with"]["path"] == "report.md"
