@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (tests take the imported emulator and aws fixtures as arguments)
 """drift-check end to end on the emulator: launch dev, check, change it by hand, check again.
 
 The module has an emulator of its own (it launches an environment and changes it); its
@@ -11,32 +12,18 @@ import subprocess
 import sys
 from pathlib import Path
 
-import boto3
 import pytest
 
 from drift.detect import DRIFTED, FAILED, IN_SYNC, MISSING, Difference, StackDrift
 from drift.report import exit_code, headline
-from emulator.process import REGION, ROOT, Emulator
+from emulator.process import ROOT
+from tests.test_launch import aws, emulator  # noqa: F401  (this module gets its own emulator)
 
 BIN = Path(sys.executable).parent
 CHANGED = [
     ("dev/service", "LogGroup", "RetentionInDays", "7", "14"),
     ("dev/service", "Service", "DesiredCount", "1", "3"),
 ]
-
-
-@pytest.fixture(scope="module")
-def emulator():
-    with Emulator() as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def aws(emulator):
-    session = boto3.Session(
-        aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION
-    )
-    return lambda service: session.client(service, endpoint_url=emulator.url)
 
 
 @pytest.fixture(scope="module")
