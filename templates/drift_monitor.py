@@ -31,6 +31,7 @@ READ_ANY = [
     "ecs:DescribeTaskDefinition",
     "logs:DescribeLogGroups",
     "logs:ListTagsForResource",
+    "logs:ListTagsLogGroup",
     "ec2:DescribeSecurityGroups",
     "ec2:DescribeSecurityGroupRules",
 ]
@@ -42,9 +43,12 @@ def arn(service: str, resource: str, regional: bool = True) -> str:
     return cdk.Fn.sub(f"arn:${{AWS::Partition}}:{service}:{region}:${{AWS::AccountId}}:{resource}")
 
 
-def statements(prefix: str, project_name: str) -> list[tuple[str, list[str], list[str]]]:
+def statements(
+    prefix: str, project_name: str, topic_arn: str
+) -> list[tuple[str, list[str], list[str]]]:
     """(sid, actions, resources) of the runner's role: drift detection on the stacks named
-    prefix*, the reads it makes on their resources, and the runner's own log group."""
+    prefix*, the reads it makes on their resources (this stack's own included: it is one of
+    the environment's stacks), and the runner's own log group."""
     cluster = prefix.rstrip("-")  # ECS names: product-service-dev, not ...-dev-
     build_logs = f"log-group:/aws/codebuild/{project_name}"
     return [
@@ -73,6 +77,16 @@ def statements(prefix: str, project_name: str) -> list[tuple[str, list[str], lis
             [arn("iam", f"role/{prefix}*", regional=False)],
         ),
         ("ReadWithoutResourceLevelPermissions", READ_ANY, ["*"]),
+        (
+            "ReadThisMonitorsTopic",
+            ["sns:GetTopicAttributes", "sns:ListTagsForResource"],
+            [topic_arn],
+        ),
+        (
+            "ReadThisMonitorsProjectAndSchedule",
+            ["codebuild:BatchGetProjects", "events:DescribeRule", "events:ListTargetsByRule"],
+            [arn("codebuild", f"project/{project_name}"), arn("events", f"rule/{prefix}*")],
+        ),
         (
             "WriteOwnBuildLogs",
             ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
@@ -114,7 +128,7 @@ class DriftMonitor(SceptreCdkStack):
             assumed_by=iam.ServicePrincipal("codebuild.amazonaws.com"),
             description=f"drift-check of the {environment} stacks: read-only",
         )
-        for sid, actions, resources in statements(prefix, project_name):
+        for sid, actions, resources in statements(prefix, project_name, topic.topic_arn):
             role.add_to_policy(iam.PolicyStatement(sid=sid, actions=actions, resources=resources))
         topic.grant_publish(role)
 

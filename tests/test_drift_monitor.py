@@ -101,6 +101,7 @@ def test_runner_role_is_scoped_to_this_environment(env):
                     "ecs:DescribeTaskDefinition",
                     "logs:DescribeLogGroups",
                     "logs:ListTagsForResource",
+                    "logs:ListTagsLogGroup",
                     "ec2:DescribeSecurityGroups",
                     "ec2:DescribeSecurityGroupRules",
                 }
@@ -121,6 +122,8 @@ def test_only_the_runner_may_publish_and_only_to_its_topic(env):
     topic_id = next(iter(resources(template, "AWS::SNS::Topic")))
     publish = [s for s in runner_statements(template) if "sns:Publish" in as_list(s["Action"])]
     assert [s["Resource"] for s in publish] == [{"Ref": topic_id}]
+    reads = [s for s in runner_statements(template) if "sns:GetTopicAttributes" in s["Action"]]
+    assert [as_list(s["Resource"]) for s in reads] == [[{"Ref": topic_id}]]
     events_policy = [
         p["Properties"]["PolicyDocument"]["Statement"]
         for p in resources(template, "AWS::IAM::Policy").values()
