@@ -6,13 +6,16 @@ PYTHON ?= python3
 VENV := .venv
 EMULATOR_VENV := .venv-emulator
 EMULATOR_PORT ?= 5055
+# jsii (the CDK drift-monitor stack) warns on every synth that Node 20 is past end of life.
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION ?= 20
+export JSII_DEPRECATED ?= quiet
 
 .PHONY: demo test lint format emulator clean
 
-demo: $(VENV)/.installed $(EMULATOR_VENV)/.installed
+demo: $(VENV)/.installed $(EMULATOR_VENV)/.installed node_modules/.installed
 	$(VENV)/bin/python -m scripts.demo
 
-test: $(VENV)/.installed $(EMULATOR_VENV)/.installed lint
+test: $(VENV)/.installed $(EMULATOR_VENV)/.installed node_modules/.installed lint
 	$(VENV)/bin/python -m pytest
 
 lint: $(VENV)/.installed
@@ -40,5 +43,10 @@ $(EMULATOR_VENV)/.installed: emulator/requirements.txt
 	$(EMULATOR_VENV)/bin/pip install --quiet --disable-pip-version-check -r emulator/requirements.txt
 	touch $@
 
+# sceptre-cdk-handler refuses to synthesize unless npm lists cdk-assets (package-lock.json).
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 clean:
-	rm -rf $(VENV) $(EMULATOR_VENV) .pytest_cache .ruff_cache .dump *.egg-info
+	rm -rf $(VENV) $(EMULATOR_VENV) node_modules .pytest_cache .ruff_cache .dump *.egg-info

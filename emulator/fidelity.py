@@ -9,7 +9,8 @@ versions that hand every declared property to that backend, as CloudFormation ha
 them to ECS. It also replaces moto's "is this update a change?" check, which is skipped
 for stacks without parameters, compares list parameters in a different form and compares
 template text rather than content, so an unchanged relaunch updates every stack instead of
-answering "No updates are to be performed." Nothing else in moto is patched.
+answering "No updates are to be performed." And it applies a security group's declared
+egress rules, which moto ignores. Nothing else in moto is patched.
 
 What it emulates beyond moto:
 - property names go from CloudFormation's PascalCase to the ECS API's camelCase;
@@ -27,6 +28,8 @@ from typing import Any
 from moto.cloudformation.exceptions import ValidationError
 from moto.cloudformation.responses import CloudFormationResponse
 from moto.core.utils import pascal_to_camelcase, remap_nested_keys
+from moto.ec2.models import ec2_backends
+from moto.ec2.models.security_groups import SecurityGroup
 from moto.ecs import models as ecs
 from moto.ecs.exceptions import ECSException
 
@@ -234,6 +237,33 @@ def _delete_service(cls, resource_name, cloudformation_json, account_id, region_
             backend.delete_service(service.cluster_name, service.name, force=True)
 
 
+# --- AWS::EC2::SecurityGroup egress ------------------------------------------------------
+
+_create_security_group = SecurityGroup.create_from_cloudformation_json.__func__
+
+
+def _create_security_group_with_egress(
+    cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+):
+    """moto ignores SecurityGroupEgress; CloudFormation replaces the default allow-all rule."""
+    group = _create_security_group(
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    )
+    egress = cloudformation_json.get("Properties", {}).get("SecurityGroupEgress")
+    if not egress:
+        return group
+    ec2 = ec2_backends[account_id][region_name]
+    ec2.revoke_security_group_egress(group.id, "-1", None, None, [{"CidrIp": "0.0.0.0/0"}])
+    for rule in egress:
+        if "CidrIp" not in rule:
+            continue  # the project declares CIDR rules only; others stay as moto left them
+        cidr = {k: rule[k] for k in ("CidrIp", "Description") if k in rule}
+        ec2.authorize_security_group_egress(
+            group.id, str(rule["IpProtocol"]), rule.get("FromPort"), rule.get("ToPort"), [cidr]
+        )
+    return group
+
+
 # --- UpdateStack with nothing to change ------------------------------------------------
 
 
@@ -273,3 +303,4 @@ def install() -> None:
         model.update_from_cloudformation_json = classmethod(update)
         model.delete_from_cloudformation_json = classmethod(delete)
     CloudFormationResponse._validate_different_update = _validate_different_update
+    SecurityGroup.create_from_cloudformation_json = classmethod(_create_security_group_with_egress)

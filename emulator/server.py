@@ -18,7 +18,7 @@ from moto.server import ThreadedMotoServer
 
 # Imported as the emulator package: moto names a model's service after its module path.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from emulator import delivery, faults, fidelity, protection, seed  # noqa: E402
+from emulator import delivery, drift, faults, fidelity, protection, seed  # noqa: E402
 
 
 def main() -> int:
@@ -34,6 +34,7 @@ def main() -> int:
     delivery.install()
     faults.install()
     protection.install()
+    drift.install()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=args.port, verbose=False)
     try:
         server.start()

@@ -51,6 +51,26 @@ SCHEMA: dict[str, Any] = {
                 "min_azs": {"type": "integer", "minimum": 1, "maximum": 6},
             },
         },
+        # EventBridge schedule expressions: rate(N unit) or a six-field cron(...).
+        "drift_schedule": {
+            "type": "string",
+            "pattern": "^(rate\\([1-9][0-9]* (minute|minutes|hour|hours|day|days)\\)"
+            "|cron\\(([^ ]+ ){5}[^ ]+\\))$",
+        },
+        "drift_topic_arn": {
+            "type": "string",
+            "pattern": "^$|^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$",
+        },
+        "drift_source": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["owner", "repo", "branch"],
+            "properties": {
+                "owner": {"type": "string", "minLength": 1},
+                "repo": {"type": "string", "minLength": 1},
+                "branch": {"type": "string", "minLength": 1},
+            },
+        },
         "protection": {
             "type": "object",
             "additionalProperties": False,

@@ -2,7 +2,8 @@
 
 Starts the emulator (seeded with two images), runs the same commands a user runs,
 `sceptre launch -y dev` and `sceptre --var image_tag=TAG launch -y prod`, prints what
-CloudFormation and ECS now hold for each environment, and stops the emulator.
+CloudFormation and ECS now hold for each environment, checks both for drift, changes dev
+by hand and checks again, and stops the emulator.
 No AWS account and no Docker engine are involved; nothing is left running.
 """
 
@@ -42,6 +43,32 @@ def environment_summary(environment: str) -> str:
     return "\n".join(lines)
 
 
+def drift_check(env: dict[str, str], *groups: str) -> int:
+    """Run drift-check as a user would; return its exit code (1 means drift, not failure)."""
+    print(f"\n$ drift-check {' '.join(groups)}", flush=True)
+    code = subprocess.run([str(SCEPTRE.with_name("drift-check")), *groups], cwd=ROOT, env=env)
+    if code.returncode == 2:
+        sys.exit("demo: drift-check could not check every stack; see its output above")
+    return code.returncode
+
+
+def change_dev_by_hand() -> None:
+    """What drift detection is for: someone changes dev outside CloudFormation."""
+    call = boto_call(REGION)
+    deployment = describe_deployment(call, stack_names("dev")["service"])
+    call(
+        "ecs",
+        "update_service",
+        {"cluster": deployment.cluster, "service": deployment.service, "desiredCount": 2},
+    )
+    call(
+        "logs",
+        "put_retention_policy",
+        {"logGroupName": "/ecs/product-service-dev", "retentionInDays": 14},
+    )
+    print("\nChanged dev by hand: 2 tasks instead of 1, logs kept 14 days instead of 7.")
+
+
 def main() -> int:
     """Run the demo; return the exit code."""
     started = time.monotonic()
@@ -56,6 +83,9 @@ def main() -> int:
         print("\nWhat runs now (read back from CloudFormation and ECS):")
         for environment in ("dev", "prod"):
             print(environment_summary(environment))
+        drift_check(env, "dev", "prod")
+        change_dev_by_hand()
+        drift_check(env, "dev", "prod")
     print(f"\nDemo finished in {time.monotonic() - started:.0f} s; the emulator is stopped.")
     return 0
 

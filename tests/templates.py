@@ -1,5 +1,6 @@
 """Render the project's stacks through Sceptre, offline, for template tests."""
 
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -11,8 +12,11 @@ ROOT = Path(__file__).resolve().parent.parent
 ENVIRONMENTS = ("dev", "prod")
 
 
+@cache  # the CDK drift-monitor stack takes ~10 s to synthesize: once per run is enough
 def render(command_path: str, project: Path = ROOT) -> dict[str, dict[str, Any]]:
-    """Templates of every stack under command_path, keyed by stack name ("dev/service")."""
+    """Templates of every stack under command_path, keyed by stack name ("dev/service").
+
+    Cached: treat the result as read-only."""
     plan = SceptrePlan(SceptreContext(project_path=str(project), command_path=command_path))
     rendered = {}
     for stack, text in plan.generate().items():

@@ -102,6 +102,8 @@ CASES = [
     Case("image-tag-required-not-boolean", "image_tag_required = 'yes'; allowed: a value of type boolean", key("image_tag_required", "yes")),
     Case("stack-policy-missing", "protection.stack_policy = 'policies/nope.json'; allowed: a file under policies/ that exists", key("protection.stack_policy", "policies/nope.json"), file=PROD, args=PROD_LAUNCH),
     Case("termination-protection-not-boolean", "protection.termination_protection = 'always'; allowed: a value of type boolean", key("protection.termination_protection", "always"), file=PROD, args=PROD_LAUNCH),
+    Case("schedule-not-rate-or-cron", "drift_schedule = 'every night'; allowed: a string matching", key("drift_schedule", "every night")),
+    Case("topic-arn-malformed", "drift_topic_arn = 'arn:aws:sqs:us-east-1:123456789012:alerts'; allowed: a string matching", key("drift_topic_arn", "arn:aws:sqs:us-east-1:123456789012:alerts")),
     # The account, caught by the preflight's lookups before any stack changes.
     Case("vpc-missing", "!vpc_id: no VPC tagged Name=no-such-vpc in this region", key("network.vpc_name", "no-such-vpc")),
     Case("vpc-ambiguous", "!vpc_id: 2 VPCs tagged Name=twin", key("network.vpc_name", "twin"), setup=twin_vpcs),

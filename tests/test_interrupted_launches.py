@@ -17,13 +17,10 @@ import pytest
 from botocore.exceptions import ClientError
 
 from emulator.process import REGION, ROOT, Emulator, free_port
+from scripts.environment import stack_names
 
 SCEPTRE = Path(sys.executable).with_name("sceptre")
-STACKS = (
-    "product-service-dev-cluster",
-    "product-service-dev-service",
-    "product-service-dev-pipeline",
-)
+STACKS = tuple(stack_names("dev").values())
 
 
 def environment(emulator: Emulator) -> dict[str, str]:

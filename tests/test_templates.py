@@ -40,7 +40,9 @@ def test_every_environment_has_the_same_stack_files_with_the_same_content():
         env: sorted(p.name for p in (ROOT / "config" / env).glob("*.yaml")) for env in ENVIRONMENTS
     }
     assert files["dev"] == files["prod"]
-    assert {"cluster.yaml", "service.yaml", "pipeline.yaml"} <= set(files["dev"])
+    assert {"cluster.yaml", "service.yaml", "pipeline.yaml", "drift-monitor.yaml"} <= set(
+        files["dev"]
+    )
     for stack_file in set(files["dev"]) - {"config.yaml"}:
         dev, prod = ((ROOT / "config" / env / stack_file).read_text() for env in ENVIRONMENTS)
         assert dev == prod, f"config/*/{stack_file} differ: move the difference to config.yaml"
@@ -67,7 +69,12 @@ def test_a_third_environment_is_one_folder_of_config(tmp_path: Path):
 
     rendered = render("staging", project)
 
-    assert set(rendered) == {"staging/cluster", "staging/service", "staging/pipeline"}
+    assert set(rendered) == {
+        "staging/cluster",
+        "staging/service",
+        "staging/pipeline",
+        "staging/drift-monitor",
+    }
     assert props(rendered["staging/cluster"]["template"], "AWS::ECS::Cluster")["ClusterName"] == (
         "product-service-staging"
     )

@@ -249,3 +249,19 @@ def test_layer_refuses_a_moto_version_it_was_not_written_for():
     )
     assert result.returncode != 0
     assert "written against moto 5.2.5, found 0.0.0" in result.stderr
+
+
+def test_declared_egress_replaces_the_default_allow_all_rule(aws, network):
+    name = f"egress-{uuid.uuid4().hex[:8]}"
+    rule = {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "CidrIp": "0.0.0.0/0"}
+    group = {"GroupDescription": "test", "VpcId": network[0], "SecurityGroupEgress": [rule]}
+    template = {"Resources": {"Group": {"Type": "AWS::EC2::SecurityGroup", "Properties": group}}}
+    aws("cloudformation").create_stack(StackName=name, TemplateBody=json.dumps(template))
+    (described,) = aws("ec2").describe_security_groups(GroupIds=[group_id(aws, name)])[
+        "SecurityGroups"
+    ]
+    egress = [
+        (p["IpProtocol"], p.get("FromPort"), p.get("ToPort"), [r["CidrIp"] for r in p["IpRanges"]])
+        for p in described["IpPermissionsEgress"]
+    ]
+    assert egress == [("tcp", 443, 443, ["0.0.0.0/0"])]

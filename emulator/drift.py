@@ -1,0 +1,439 @@
+"""CloudFormation drift detection for the emulator, which moto 5.2.5 answers with HTTP 500.
+
+Adds DetectStackDrift, DescribeStackDriftDetectionStatus and DescribeStackResourceDrifts
+to moto's CloudFormationResponse; nothing else in moto changes. As CloudFormation does,
+detection takes each resource's properties from the stack's template (parameters, Refs
+and GetAtts resolved by moto's own resolver), reads the resource's live state through
+the service's public API (here: the emulator itself, over HTTP) and compares only the
+properties the template sets:
+
+- IN_SYNC / MODIFIED (with PropertyDifferences: path, expected, actual) / DELETED;
+- NOT_CHECKED for a resource type without a reader below, or a resource moto did not
+  create (types it skips), as CloudFormation does for types it cannot check.
+
+A declared property no reader returns is not compared (the emulator cannot see it), so
+the readers list what they read. Detection runs at once: the status is complete as soon
+as DetectStackDrift returns.
+"""
+
+import ast
+import json
+import threading
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import boto3
+from botocore.exceptions import ClientError
+from moto.cloudformation.exceptions import ValidationError
+from moto.cloudformation.parsing import clean_json
+from moto.cloudformation.responses import CloudFormationResponse
+from moto.core.responses import ActionResult
+
+Aws = Callable[[str], Any]  # aws("ecs") -> a boto3 client of the emulator
+Reader = Callable[[Aws, str, dict[str, Any]], dict[str, Any] | None]
+
+# Error codes that mean "this resource is gone", per service.
+_NOT_FOUND = {"NoSuchEntity", "InvalidGroup.NotFound", "ResourceNotFoundException"}
+
+
+# --- readers: live state in CloudFormation's property names -------------------------------
+# Each returns every property it can read (None when unset), or None when the resource is
+# gone. Nested keys may keep the service API's camelCase: comparison aligns them.
+
+
+def _log_group(aws: Aws, physical_id: str, _: dict[str, Any]) -> dict[str, Any] | None:
+    groups = aws("logs").describe_log_groups(logGroupNamePrefix=physical_id)["logGroups"]
+    group = next((g for g in groups if g["logGroupName"] == physical_id), None)
+    if group is None:
+        return None
+    return {
+        "LogGroupName": group["logGroupName"],
+        "RetentionInDays": group.get("retentionInDays"),
+        "KmsKeyId": group.get("kmsKeyId"),
+    }
+
+
+def _cluster(aws: Aws, physical_id: str, _: dict[str, Any]) -> dict[str, Any] | None:
+    found = aws("ecs").describe_clusters(clusters=[physical_id], include=["SETTINGS"])
+    cluster = next(iter(found["clusters"]), None)
+    if cluster is None or cluster["status"] == "INACTIVE":
+        return None
+    return {
+        "ClusterName": cluster["clusterName"],
+        "ClusterSettings": cluster.get("settings"),
+        "CapacityProviders": cluster.get("capacityProviders"),
+        "DefaultCapacityProviderStrategy": cluster.get("defaultCapacityProviderStrategy"),
+        "Configuration": cluster.get("configuration"),
+    }
+
+
+_TASK_DEFINITION_PROPERTIES = (
+    "Family",
+    "ContainerDefinitions",
+    "Cpu",
+    "Memory",
+    "NetworkMode",
+    "RequiresCompatibilities",
+    "ExecutionRoleArn",
+    "TaskRoleArn",
+    "Volumes",
+    "PlacementConstraints",
+    "RuntimePlatform",
+    "EphemeralStorage",
+    "IpcMode",
+    "PidMode",
+)
+
+
+def _task_definition(aws: Aws, physical_id: str, _: dict[str, Any]) -> dict[str, Any] | None:
+    try:
+        task = aws("ecs").describe_task_definition(taskDefinition=physical_id)["taskDefinition"]
+    except ClientError:
+        return None  # moto answers ClientException for an unknown revision
+    if task["status"] == "INACTIVE":
+        return None
+    return {p: task.get(p[0].lower() + p[1:]) for p in _TASK_DEFINITION_PROPERTIES}
+
+
+# CloudFormation name -> ECS DescribeServices key, where they differ beyond the first letter.
+_SERVICE_PROPERTIES = {
+    "ServiceName": "serviceName",
+    "TaskDefinition": "taskDefinition",
+    "DesiredCount": "desiredCount",
+    "LaunchType": "launchType",
+    "CapacityProviderStrategy": "capacityProviderStrategy",
+    "PlatformVersion": "platformVersion",
+    "DeploymentConfiguration": "deploymentConfiguration",
+    "NetworkConfiguration": "networkConfiguration",
+    "LoadBalancers": "loadBalancers",
+    "HealthCheckGracePeriodSeconds": "healthCheckGracePeriodSeconds",
+    "SchedulingStrategy": "schedulingStrategy",
+    "PropagateTags": "propagateTags",
+    "EnableECSManagedTags": "enableECSManagedTags",
+    "EnableExecuteCommand": "enableExecuteCommand",
+    "PlacementStrategies": "placementStrategy",
+    "PlacementConstraints": "placementConstraints",
+}
+
+
+def _service(aws: Aws, physical_id: str, expected: dict[str, Any]) -> dict[str, Any] | None:
+    cluster_name = physical_id.split(":")[-1].split("/")[1]  # ...:service/CLUSTER/NAME
+    found = aws("ecs").describe_services(cluster=cluster_name, services=[physical_id])
+    service = next(iter(found["services"]), None)
+    if service is None or service["status"] != "ACTIVE":
+        return None
+    actual = {cfn: service.get(key) for cfn, key in _SERVICE_PROPERTIES.items()}
+    # The template may name the cluster by name or by ARN; ECS answers with the ARN.
+    declared = str(expected.get("Cluster", ""))
+    actual["Cluster"] = service["clusterArn"] if declared.startswith("arn:") else cluster_name
+    return actual
+
+
+def _policy_document(document: Any) -> Any:
+    """A policy document as a dict, however the emulator returns it."""
+    if not isinstance(document, str):
+        return document
+    try:
+        return json.loads(document)
+    except json.JSONDecodeError:
+        # moto keeps inline policies created through CloudFormation as Python reprs.
+        return ast.literal_eval(document)
+
+
+def _role(aws: Aws, physical_id: str, expected: dict[str, Any]) -> dict[str, Any] | None:
+    iam = aws("iam")
+    try:
+        role = iam.get_role(RoleName=physical_id)["Role"]
+    except ClientError as error:
+        if error.response["Error"]["Code"] in _NOT_FOUND:
+            return None
+        raise
+    names = iam.list_role_policies(RoleName=physical_id)["PolicyNames"]
+    # Inline policies in the template's order, then any added by hand.
+    declared = [p.get("PolicyName") for p in expected.get("Policies") or []]
+    ordered = [n for n in declared if n in names] + sorted(n for n in names if n not in declared)
+    policies = [
+        {
+            "PolicyName": name,
+            "PolicyDocument": _policy_document(
+                iam.get_role_policy(RoleName=physical_id, PolicyName=name)["PolicyDocument"]
+            ),
+        }
+        for name in ordered
+    ]
+    attached = iam.list_attached_role_policies(RoleName=physical_id)["AttachedPolicies"]
+    return {
+        "RoleName": role["RoleName"],
+        "Path": role.get("Path"),
+        "Description": role.get("Description") or None,
+        "MaxSessionDuration": role.get("MaxSessionDuration"),
+        "AssumeRolePolicyDocument": _policy_document(role.get("AssumeRolePolicyDocument")),
+        "Policies": policies or None,
+        "ManagedPolicyArns": [p["PolicyArn"] for p in attached] or None,
+        "PermissionsBoundary": (role.get("PermissionsBoundary") or {}).get(
+            "PermissionsBoundaryArn"
+        ),
+    }
+
+
+def _rules(permissions: list[dict[str, Any]], peer: str) -> list[dict[str, Any]]:
+    """EC2 IpPermissions as CloudFormation's one-rule-per-peer SecurityGroup*gress items."""
+    rules = []
+    for permission in permissions:
+        base = {"IpProtocol": permission["IpProtocol"]}
+        if permission["IpProtocol"] != "-1":  # all protocols: EC2 reports no ports
+            base.update(FromPort=permission.get("FromPort"), ToPort=permission.get("ToPort"))
+        peers = [("CidrIp", r["CidrIp"], r) for r in permission.get("IpRanges", [])] + [
+            ("CidrIpv6", r["CidrIpv6"], r) for r in permission.get("Ipv6Ranges", [])
+        ]
+        peers += [
+            (f"{peer}SecurityGroupId", g["GroupId"], g) for g in permission["UserIdGroupPairs"]
+        ]
+        for key, value, source in peers:
+            rule = {**base, key: value}
+            if source.get("Description"):
+                rule["Description"] = source["Description"]
+            rules.append(rule)
+    return rules
+
+
+def _security_group(aws: Aws, physical_id: str, _: dict[str, Any]) -> dict[str, Any] | None:
+    try:
+        found = aws("ec2").describe_security_groups(GroupIds=[physical_id])["SecurityGroups"]
+    except ClientError as error:
+        if error.response["Error"]["Code"] in _NOT_FOUND:
+            return None
+        raise
+    group = found[0]
+    return {
+        "GroupDescription": group["Description"],
+        "GroupName": group["GroupName"],
+        "VpcId": group.get("VpcId"),
+        "SecurityGroupIngress": _rules(group.get("IpPermissions", []), "Source") or None,
+        "SecurityGroupEgress": _rules(group.get("IpPermissionsEgress", []), "Destination") or None,
+    }
+
+
+READERS: dict[str, Reader] = {
+    "AWS::ECS::Cluster": _cluster,
+    "AWS::ECS::Service": _service,
+    "AWS::ECS::TaskDefinition": _task_definition,
+    "AWS::Logs::LogGroup": _log_group,
+    "AWS::IAM::Role": _role,
+    "AWS::EC2::SecurityGroup": _security_group,
+}
+
+
+# --- comparison ---------------------------------------------------------------------------
+
+
+def _scalar(value: Any) -> str:
+    """A scalar as CloudFormation reports it: "true", "7", "FARGATE"."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _shown(value: Any) -> str:
+    return _scalar(value) if not isinstance(value, dict | list) else json.dumps(value)
+
+
+def _canonical(value: Any) -> Any:
+    """A form in which equal values are equal: scalars as strings, unordered lists sorted."""
+    if isinstance(value, dict):
+        return {k: _canonical(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return sorted((_canonical(v) for v in value), key=lambda v: json.dumps(v, sort_keys=True))
+    return _scalar(value)
+
+
+def align(actual: Any, expected: Any) -> Any:
+    """actual with its keys spelt as in expected where they differ only in the first letter's
+    case (ECS answers ``containerPort`` for the template's ``ContainerPort``)."""
+    if isinstance(expected, dict) and isinstance(actual, dict):
+        by_folded = {k[:1].lower() + k[1:]: k for k in expected}
+        renamed = {by_folded.get(k[:1].lower() + k[1:], k): v for k, v in actual.items()}
+        return {k: align(v, expected.get(k)) for k, v in renamed.items()}
+    if isinstance(expected, list) and isinstance(actual, list):
+        template = expected[0] if expected else None
+        return [
+            align(v, expected[i] if i < len(expected) else template) for i, v in enumerate(actual)
+        ]
+    return actual
+
+
+def differences(expected: Any, actual: Any, path: str = "") -> Iterator[dict[str, str]]:
+    """PropertyDifferences of actual (aligned) against expected, for keys expected sets.
+
+    Lists compare as sets of items first (rule and subnet order carry no meaning), then
+    item by item when they have the same length, else as a whole.
+    """
+    if actual is None:
+        yield _difference(path, expected, None, "REMOVE")
+    elif isinstance(expected, dict):
+        if not isinstance(actual, dict):
+            yield _difference(path, expected, actual, "NOT_EQUAL")
+            return
+        for key, value in expected.items():
+            yield from differences(value, actual.get(key), f"{path}/{key}")
+    elif isinstance(expected, list):
+        if _canonical(expected) == _canonical(actual):
+            return
+        if isinstance(actual, list) and len(actual) == len(expected):
+            for i, (e, a) in enumerate(zip(expected, actual, strict=True)):
+                yield from differences(e, a, f"{path}/{i}")
+        else:
+            yield _difference(path, expected, actual, "NOT_EQUAL")
+    elif _scalar(expected) != _scalar(actual):
+        yield _difference(path, expected, actual, "NOT_EQUAL")
+
+
+def _difference(path: str, expected: Any, actual: Any, kind: str) -> dict[str, str]:
+    return {
+        "PropertyPath": path,
+        "ExpectedValue": _shown(expected),
+        "ActualValue": "" if actual is None else _shown(actual),
+        "DifferenceType": kind,
+    }
+
+
+# --- detection ----------------------------------------------------------------------------
+
+
+class _ParsedOnly(Mapping[str, Any]):
+    """The stack's resource map, read-only: moto's map creates a resource on a miss."""
+
+    def __init__(self, resource_map: Any) -> None:
+        self._map = resource_map
+
+    def __getitem__(self, key: str) -> Any:
+        if key in self._map._parsed_resources:
+            return self._map._parsed_resources[key]
+        raise KeyError(key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._map._parsed_resources)
+
+    def __len__(self) -> int:
+        return len(self._map._parsed_resources)
+
+    def __getattr__(self, name: str) -> Any:  # lazy_condition_map, cross_stack_resources
+        return getattr(self._map, name)
+
+
+def check_resource(
+    aws: Aws, logical_id: str, resource_json: dict[str, Any], resource_map: Any
+) -> dict[str, Any]:
+    """The StackResourceDrift of one resource of a stack."""
+    resource_type = resource_json["Type"]
+    created = resource_map._parsed_resources.get(logical_id)
+    drift: dict[str, Any] = {
+        "LogicalResourceId": logical_id,
+        "ResourceType": resource_type,
+        "PhysicalResourceId": getattr(created, "physical_resource_id", ""),
+        "StackResourceDriftStatus": "NOT_CHECKED",
+        "Timestamp": datetime.now(UTC),
+    }
+    reader = READERS.get(resource_type)
+    if reader is None or created is None:
+        return drift
+    try:
+        expected = clean_json(resource_json.get("Properties", {}), _ParsedOnly(resource_map))
+    except Exception:  # an intrinsic the emulator cannot resolve: do not guess
+        return drift
+    drift["ExpectedProperties"] = json.dumps(expected, sort_keys=True)
+    live = reader(aws, drift["PhysicalResourceId"], expected)
+    if live is None:
+        drift["StackResourceDriftStatus"] = "DELETED"
+        return drift
+    readable = {k: v for k, v in expected.items() if k in live}
+    actual = {k: v for k, v in align(live, readable).items() if v is not None}
+    found = list(differences(readable, {k: actual.get(k) for k in readable}))
+    drift["ActualProperties"] = json.dumps(actual, sort_keys=True)
+    drift["PropertyDifferences"] = found
+    drift["StackResourceDriftStatus"] = "MODIFIED" if found else "IN_SYNC"
+    return drift
+
+
+_lock = threading.Lock()
+_detections: dict[str, dict[str, Any]] = {}  # detection id -> status
+_latest: dict[str, list[dict[str, Any]]] = {}  # stack id -> resource drifts of the last run
+
+
+def _emulator_clients(response: CloudFormationResponse) -> Aws:
+    """Clients of the emulator that received this request, in the request's region."""
+    parts = urlsplit(response.uri)
+    session = boto3.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name=response.region
+    )
+    clients: dict[str, Any] = {}
+
+    def aws(service: str) -> Any:
+        if service not in clients:
+            clients[service] = session.client(
+                service, endpoint_url=f"{parts.scheme}://{parts.netloc}"
+            )
+        return clients[service]
+
+    return aws
+
+
+def detect_stack_drift(self: CloudFormationResponse) -> ActionResult:
+    """DetectStackDrift: check every resource now; the detection is complete on return."""
+    stack = self.cloudformation_backend.get_stack(self._get_param("StackName"))
+    aws = _emulator_clients(self)
+    resource_map = stack.resource_map
+    drifts = [
+        {"StackId": stack.stack_id, **check_resource(aws, logical_id, resource, resource_map)}
+        for logical_id, resource in resource_map._resource_json_map.items()
+    ]
+    drifted = [d for d in drifts if d["StackResourceDriftStatus"] in ("MODIFIED", "DELETED")]
+    detection_id = str(uuid.uuid4())
+    with _lock:
+        _latest[stack.stack_id] = drifts
+        _detections[detection_id] = {
+            "StackId": stack.stack_id,
+            "StackDriftDetectionId": detection_id,
+            "StackDriftStatus": "DRIFTED" if drifted else "IN_SYNC",
+            "DetectionStatus": "DETECTION_COMPLETE",
+            "DriftedStackResourceCount": len(drifted),
+            "Timestamp": datetime.now(UTC),
+        }
+    return ActionResult({"StackDriftDetectionId": detection_id})
+
+
+def describe_stack_drift_detection_status(self: CloudFormationResponse) -> ActionResult:
+    """DescribeStackDriftDetectionStatus of a detection this emulator ran."""
+    detection_id = self._get_param("StackDriftDetectionId")
+    with _lock:
+        status = _detections.get(detection_id)
+    if status is None:
+        raise ValidationError(message=f"Drift detection {detection_id} does not exist")
+    return ActionResult(status)
+
+
+def describe_stack_resource_drifts(self: CloudFormationResponse) -> ActionResult:
+    """DescribeStackResourceDrifts of the stack's last detection, filtered by status."""
+    stack = self.cloudformation_backend.get_stack(self._get_param("StackName"))
+    wanted = set(self._get_param("StackResourceDriftStatusFilters") or [])
+    with _lock:
+        drifts = _latest.get(stack.stack_id)
+    return ActionResult(
+        {
+            "StackResourceDrifts": [
+                d for d in (drifts or []) if not wanted or d["StackResourceDriftStatus"] in wanted
+            ]
+        }
+    )
+
+
+def install() -> None:
+    """Answer the three drift actions instead of HTTP 500. Idempotent."""
+    CloudFormationResponse.detect_stack_drift = detect_stack_drift
+    CloudFormationResponse.describe_stack_drift_detection_status = (
+        describe_stack_drift_detection_status
+    )
+    CloudFormationResponse.describe_stack_resource_drifts = describe_stack_resource_drifts

@@ -1,0 +1,172 @@
+"""The emulator's drift detection, through its HTTP API as Sceptre and boto3 see it.
+
+Each test creates its own uniquely named stack on the session emulator, changes a
+resource through the service's API as a person would, and asks CloudFormation.
+"""
+
+import json
+import uuid
+
+import pytest
+from botocore.exceptions import ClientError
+
+from emulator.tests.test_fidelity import ecs_template, network, parameters  # noqa: F401
+
+IMAGE = "repo@sha256:" + "ab" * 32
+
+
+def drift_template(name: str) -> str:
+    """The fidelity test's ECS stack plus a log group, an egress rule, an inline policy and
+    two types the emulator cannot check (one moto creates, one it skips)."""
+    template = json.loads(ecs_template(name))
+    resources = template["Resources"]
+    resources["Logs"] = {
+        "Type": "AWS::Logs::LogGroup",
+        "Properties": {"LogGroupName": f"/test/{name}", "RetentionInDays": 7},
+    }
+    resources["Group"]["Properties"]["SecurityGroupEgress"] = [
+        {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "CidrIp": "0.0.0.0/0"}
+    ]
+    resources["Role"]["Properties"]["Policies"] = [
+        {
+            "PolicyName": "write-logs",
+            "PolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Action": ["logs:PutLogEvents"],
+                        "Resource": {"Fn::GetAtt": ["Logs", "Arn"]},
+                    }
+                ],
+            },
+        }
+    ]
+    resources["Topic"] = {"Type": "AWS::SNS::Topic"}
+    resources["Alarm"] = {
+        "Type": "AWS::CloudWatch::Alarm",  # moto skips it: never created
+        "Properties": {"MetricName": "CPUUtilization", "Namespace": "AWS/ECS"},
+    }
+    return json.dumps(template)
+
+
+@pytest.fixture
+def stack(aws, network):  # noqa: F811
+    name = f"drift-{uuid.uuid4().hex[:8]}"
+    aws("cloudformation").create_stack(
+        StackName=name, TemplateBody=drift_template(name), Parameters=parameters(IMAGE, network)
+    )
+    return name
+
+
+def detect(aws, stack: str) -> tuple[dict, dict[str, dict]]:
+    cfn = aws("cloudformation")
+    detection_id = cfn.detect_stack_drift(StackName=stack)["StackDriftDetectionId"]
+    status = cfn.describe_stack_drift_detection_status(StackDriftDetectionId=detection_id)
+    drifts = cfn.describe_stack_resource_drifts(StackName=stack)["StackResourceDrifts"]
+    return status, {d["LogicalResourceId"]: d for d in drifts}
+
+
+def physical_id(aws, stack: str, logical_id: str) -> str:
+    resource = aws("cloudformation").describe_stack_resource(
+        StackName=stack, LogicalResourceId=logical_id
+    )
+    return resource["StackResourceDetail"]["PhysicalResourceId"]
+
+
+def differences(drift: dict) -> list[tuple[str, str, str, str]]:
+    return [
+        (d["PropertyPath"], d["ExpectedValue"], d["ActualValue"], d["DifferenceType"])
+        for d in drift["PropertyDifferences"]
+    ]
+
+
+def test_a_fresh_stack_is_in_sync_and_unknown_types_are_not_checked(aws, stack):
+    status, drifts = detect(aws, stack)
+    assert status["DetectionStatus"] == "DETECTION_COMPLETE"
+    assert (status["StackDriftStatus"], status["DriftedStackResourceCount"]) == ("IN_SYNC", 0)
+    statuses = {name: d["StackResourceDriftStatus"] for name, d in drifts.items()}
+    assert statuses == {
+        "Cluster": "IN_SYNC",
+        "Role": "IN_SYNC",
+        "TaskDefinition": "IN_SYNC",
+        "Group": "IN_SYNC",
+        "Service": "IN_SYNC",
+        "Logs": "IN_SYNC",
+        "Topic": "NOT_CHECKED",
+        "Alarm": "NOT_CHECKED",
+    }
+    service = drifts["Service"]
+    assert json.loads(service["ExpectedProperties"])["DesiredCount"] == 2
+    assert json.loads(service["ActualProperties"])["DesiredCount"] == 2
+
+
+def test_changed_retention_and_desired_count_are_reported_with_both_values(aws, stack):
+    aws("logs").put_retention_policy(logGroupName=f"/test/{stack}", retentionInDays=14)
+    service_arn = physical_id(aws, stack, "Service")
+    aws("ecs").update_service(cluster=stack, service=service_arn, desiredCount=5)
+
+    status, drifts = detect(aws, stack)
+
+    assert (status["StackDriftStatus"], status["DriftedStackResourceCount"]) == ("DRIFTED", 2)
+    assert differences(drifts["Logs"]) == [("/RetentionInDays", "7", "14", "NOT_EQUAL")]
+    assert differences(drifts["Service"]) == [("/DesiredCount", "2", "5", "NOT_EQUAL")]
+    assert drifts["Service"]["StackResourceDriftStatus"] == "MODIFIED"
+    assert drifts["Cluster"]["StackResourceDriftStatus"] == "IN_SYNC"
+
+
+def test_nested_policy_and_rule_changes_are_found(aws, stack):
+    role = physical_id(aws, stack, "Role")
+    document = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": ["logs:*"], "Resource": "*"}],
+    }
+    aws("iam").put_role_policy(
+        RoleName=role, PolicyName="write-logs", PolicyDocument=json.dumps(document)
+    )
+    aws("ec2").authorize_security_group_egress(
+        GroupId=physical_id(aws, stack, "Group"),
+        IpPermissions=[
+            {
+                "IpProtocol": "tcp",
+                "FromPort": 22,
+                "ToPort": 22,
+                "IpRanges": [{"CidrIp": "10.0.0.0/8"}],
+            }
+        ],
+    )
+
+    _, drifts = detect(aws, stack)
+
+    paths = [d[0] for d in differences(drifts["Role"])]
+    assert paths == [
+        "/Policies/0/PolicyDocument/Statement/0/Action/0",
+        "/Policies/0/PolicyDocument/Statement/0/Resource",
+    ]
+    ((path, expected, actual, _),) = differences(drifts["Group"])
+    assert path == "/SecurityGroupEgress"
+    assert "443" in expected and "22" not in expected and '"FromPort": 22' in actual
+
+
+def test_a_deleted_resource_is_reported_deleted(aws, stack):
+    aws("logs").delete_log_group(logGroupName=f"/test/{stack}")
+    status, drifts = detect(aws, stack)
+    assert drifts["Logs"]["StackResourceDriftStatus"] == "DELETED"
+    assert status["StackDriftStatus"] == "DRIFTED"
+
+
+def test_status_filters_select_resources(aws, stack):
+    aws("logs").put_retention_policy(logGroupName=f"/test/{stack}", retentionInDays=30)
+    detect(aws, stack)
+    filtered = aws("cloudformation").describe_stack_resource_drifts(
+        StackName=stack, StackResourceDriftStatusFilters=["MODIFIED", "DELETED"]
+    )["StackResourceDrifts"]
+    assert [d["LogicalResourceId"] for d in filtered] == ["Logs"]
+
+
+def test_unknown_stack_and_detection_are_refused_like_aws(aws):
+    cfn = aws("cloudformation")
+    with pytest.raises(ClientError, match="Stack with id no-such-stack does not exist"):
+        cfn.detect_stack_drift(StackName="no-such-stack")
+    with pytest.raises(ClientError, match="does not exist"):
+        cfn.describe_stack_drift_detection_status(StackDriftDetectionId=str(uuid.uuid4()))

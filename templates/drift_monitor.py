@@ -1,0 +1,167 @@
+"""The AWS-native drift schedule of one environment, in CDK (sceptre-cdk-handler, bootstrapless).
+
+An EventBridge rule starts a CodeBuild project on the environment's schedule; the project
+checks out this repository and runs the same command a person runs, ``drift-check ENV``,
+which publishes to the stack's SNS topic when the environment drifted or could not be
+checked. The project's role may run drift detection on this environment's stacks only,
+plus the read calls detection makes on the resource types the stacks deploy.
+
+sceptre_user_data (see config/<env>/drift-monitor.yaml):
+    environment     the StackGroup to check, e.g. dev
+    stack_prefix    CloudFormation name prefix of its stacks, e.g. product-service-dev-
+    schedule        an EventBridge schedule expression, e.g. cron(0 5 * * ? *)
+    source          {owner, repo, branch}: the GitHub repository CodeBuild checks out
+"""
+
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk import aws_codebuild as codebuild
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+from sceptre_cdk_handler import SceptreCdkStack
+
+# The read calls CloudFormation makes with the caller's rights to compare each resource
+# type the service stacks deploy. Those without resource-level permissions need "*".
+READ_ANY = [
+    "cloudformation:DescribeStackDriftDetectionStatus",  # takes a detection id, not a stack
+    "ecs:DescribeTaskDefinition",
+    "logs:DescribeLogGroups",
+    "logs:ListTagsForResource",
+    "logs:ListTagsLogGroup",
+    "ec2:DescribeSecurityGroups",
+    "ec2:DescribeSecurityGroupRules",
+]
+
+
+def arn(service: str, resource: str, regional: bool = True) -> str:
+    """An ARN in this stack's partition, account and (unless global) region, as Fn::Sub."""
+    region = "${AWS::Region}" if regional else ""
+    return cdk.Fn.sub(f"arn:${{AWS::Partition}}:{service}:{region}:${{AWS::AccountId}}:{resource}")
+
+
+def statements(
+    prefix: str, project_name: str, topic_arn: str
+) -> list[tuple[str, list[str], list[str]]]:
+    """(sid, actions, resources) of the runner's role: drift detection on the stacks named
+    prefix*, the reads it makes on their resources (this stack's own included: it is one of
+    the environment's stacks), and the runner's own log group."""
+    cluster = prefix.rstrip("-")  # ECS names: product-service-dev, not ...-dev-
+    build_logs = f"log-group:/aws/codebuild/{project_name}"
+    return [
+        (
+            "DetectDriftOnThisEnvironmentsStacks",
+            [
+                "cloudformation:DetectStackDrift",
+                "cloudformation:DescribeStackResourceDrifts",
+                "cloudformation:DescribeStacks",
+            ],
+            [arn("cloudformation", f"stack/{prefix}*/*")],
+        ),
+        (
+            "ReadThisEnvironmentsEcsClustersAndServices",
+            ["ecs:DescribeClusters", "ecs:DescribeServices"],
+            [arn("ecs", f"cluster/{cluster}*"), arn("ecs", f"service/{cluster}*/*")],
+        ),
+        (
+            "ReadThisEnvironmentsRoles",
+            [
+                "iam:GetRole",
+                "iam:GetRolePolicy",
+                "iam:ListRolePolicies",
+                "iam:ListAttachedRolePolicies",
+            ],
+            [arn("iam", f"role/{prefix}*", regional=False)],
+        ),
+        ("ReadWithoutResourceLevelPermissions", READ_ANY, ["*"]),
+        (
+            "ReadThisMonitorsTopic",
+            ["sns:GetTopicAttributes", "sns:ListTagsForResource"],
+            [topic_arn],
+        ),
+        (
+            "ReadThisMonitorsProjectAndSchedule",
+            ["codebuild:BatchGetProjects", "events:DescribeRule", "events:ListTargetsByRule"],
+            [arn("codebuild", f"project/{project_name}"), arn("events", f"rule/{prefix}*")],
+        ),
+        (
+            "WriteOwnBuildLogs",
+            ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+            [arn("logs", build_logs), arn("logs", f"{build_logs}:*")],
+        ),
+    ]
+
+
+def buildspec(environment: str) -> dict[str, Any]:
+    """What CodeBuild runs: the project's own set-up, then drift-check for one environment."""
+    return {
+        "version": "0.2",
+        "phases": {
+            "install": {
+                "runtime-versions": {"python": "3.11"},
+                "commands": ["make .venv/.installed"],
+            },
+            # Exit 1 (drift) or 2 (not checked) fails the build; drift-check has published
+            # the report to DRIFT_TOPIC_ARN by then.
+            "build": {"commands": [f".venv/bin/drift-check {environment} --markdown report.md"]},
+        },
+    }
+
+
+class DriftMonitor(SceptreCdkStack):
+    """Schedule, runner, least-privilege role and alert topic of one environment."""
+
+    def __init__(self, scope: Construct, id: str, sceptre_user_data: Any, **kwargs: Any) -> None:
+        super().__init__(scope, id, sceptre_user_data, **kwargs)
+        user = sceptre_user_data
+        environment, prefix = user["environment"], user["stack_prefix"]
+
+        topic = sns.Topic(self, "Alerts", display_name=f"Drift alerts: {environment}")
+
+        project_name = f"{prefix}drift-check"
+        role = iam.Role(
+            self,
+            "RunnerRole",
+            assumed_by=iam.ServicePrincipal("codebuild.amazonaws.com"),
+            description=f"drift-check of the {environment} stacks: read-only",
+        )
+        for sid, actions, resources in statements(prefix, project_name, topic.topic_arn):
+            role.add_to_policy(iam.PolicyStatement(sid=sid, actions=actions, resources=resources))
+        topic.grant_publish(role)
+
+        source = user["source"]
+        project = codebuild.Project(
+            self,
+            "Runner",
+            project_name=project_name,
+            description=f"Runs drift-check {environment} on a schedule",
+            # Only the statements above: CDK would add report-group rights nobody uses.
+            role=role.without_policy_updates(),
+            source=codebuild.Source.git_hub(
+                owner=source["owner"], repo=source["repo"], branch_or_ref=source["branch"]
+            ),
+            environment=codebuild.BuildEnvironment(
+                build_image=codebuild.LinuxBuildImage.STANDARD_7_0,
+                compute_type=codebuild.ComputeType.SMALL,
+                environment_variables={
+                    "DRIFT_TOPIC_ARN": codebuild.BuildEnvironmentVariable(value=topic.topic_arn)
+                },
+            ),
+            build_spec=codebuild.BuildSpec.from_object(buildspec(environment)),
+            timeout=cdk.Duration.minutes(20),
+        )
+
+        schedule = events.Rule(
+            self,
+            "Schedule",
+            description=f"Drift check of {environment}",
+            schedule=events.Schedule.expression(user["schedule"]),
+            targets=[targets.CodeBuildProject(project)],
+        )
+
+        cdk.CfnOutput(self, "AlertTopicArn", value=topic.topic_arn)
+        cdk.CfnOutput(self, "RunnerProjectName", value=project.project_name)
+        cdk.CfnOutput(self, "ScheduleRuleName", value=schedule.rule_name)
