@@ -48,8 +48,8 @@ def fake_manifest(tag: str) -> str:
     )
 
 
-def self_signed_certificate(domain: str) -> tuple[bytes, bytes]:
-    """A PEM certificate and key for ``domain``, valid for a year from now."""
+def self_signed_certificate(domain: str, days: int = 365) -> tuple[bytes, bytes]:
+    """A PEM certificate and key for ``domain``, valid for ``days`` from now."""
     # Imported here: the project's tests import this module's constants from .venv, which
     # has no cryptography; only the emulator's environment calls this.
     from cryptography import x509
@@ -67,7 +67,7 @@ def self_signed_certificate(domain: str) -> tuple[bytes, bytes]:
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=365))
+        .not_valid_after(now + datetime.timedelta(days=days))
         .add_extension(x509.SubjectAlternativeName([x509.DNSName(domain)]), critical=False)
         .sign(key, hashes.SHA256())
     )

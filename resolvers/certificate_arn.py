@@ -1,0 +1,76 @@
+"""``!certificate_arn``: the ARN of the issued ACM certificate for a domain name.
+
+CertificateArn: !certificate_arn product-service.example.com
+
+An exact match wins over a wildcard (``*.example.com``); among several, the one that
+expires last. Only certificates in the stack's account and region count: that is where a
+load balancer can use them.
+"""
+
+from datetime import datetime
+from typing import Any
+
+from sceptre.resolvers import Resolver
+
+from resolvers import AwsCall, LookupFailedError, stack_call
+
+
+def _covers(certificate_name: str, domain: str) -> bool:
+    if certificate_name == domain:
+        return True
+    # A wildcard covers exactly one label: *.example.com covers a.example.com, not a.b.example.com.
+    return certificate_name.startswith("*.") and domain.partition(".")[2] == certificate_name[2:]
+
+
+def _issued(call: AwsCall) -> list[dict[str, Any]]:
+    summaries: list[dict[str, Any]] = []
+    kwargs: dict[str, Any] = {"CertificateStatuses": ["ISSUED"]}
+    while True:
+        page = call("acm", "list_certificates", kwargs)
+        summaries += page["CertificateSummaryList"]
+        if not page.get("NextToken"):
+            return summaries
+        kwargs["NextToken"] = page["NextToken"]
+
+
+def find_certificate_arn(call: AwsCall, domain: str) -> str:
+    """Return the ARN of the ISSUED certificate covering ``domain``.
+
+    Exact names beat wildcards; among equals, the latest expiry wins. Raises
+    LookupFailedError when no issued certificate covers the domain.
+    """
+    domain = domain.lower().rstrip(".")
+    candidates = []
+    for summary in _issued(call):
+        names = {summary["DomainName"], *summary.get("SubjectAlternativeNameSummaries", [])}
+        names = {name.lower() for name in names}
+        if domain in names:
+            candidates.append((1, summary["CertificateArn"]))
+        elif any(_covers(name, domain) for name in names):
+            candidates.append((0, summary["CertificateArn"]))
+    if not candidates:
+        raise LookupFailedError(
+            f"!certificate_arn: no ISSUED ACM certificate for '{domain}' in this account and "
+            "region. Request one with DNS validation, set load_balancer.hosted_zone_id in "
+            "config/<env>/config.yaml to have the stack create it, or set "
+            "load_balancer.domain_name to '' to serve plain HTTP."
+        )
+    best = max(exact for exact, _ in candidates)
+    arns = [arn for exact, arn in candidates if exact == best]
+    return max(arns, key=lambda arn: _not_after(call, arn))
+
+
+def _not_after(call: AwsCall, arn: str) -> datetime:
+    certificate = call("acm", "describe_certificate", {"CertificateArn": arn})["Certificate"]
+    return certificate["NotAfter"]
+
+
+class CertificateArn(Resolver):
+    """Resolves to the ARN of the issued ACM certificate for the domain in its argument."""
+
+    def resolve(self) -> str:
+        if not isinstance(self.argument, str) or not self.argument.strip():
+            self.raise_invalid_argument_error(
+                "!certificate_arn takes the domain name the certificate is for"
+            )
+        return find_certificate_arn(stack_call(self), self.argument.strip())
