@@ -18,12 +18,16 @@ What it emulates beyond moto:
   resource and updates what refers to it);
 - a service reaches its desired count at once, as if every task started healthy;
 - deployment configuration, capacity provider strategy and the other service settings
-  the ECS backend does not model are kept on the service and returned by DescribeServices.
+  the ECS backend does not model are kept on the service and returned by DescribeServices;
+- an update without DesiredCount leaves the count alone, as ECS does (autoscaling owns it).
+
+Load balancers, target groups and autoscaling: fidelity_lb.py, installed from here.
 """
 
 import contextlib
 from typing import Any
 
+import fidelity_lb
 from moto.cloudformation.exceptions import ValidationError
 from moto.cloudformation.responses import CloudFormationResponse
 from moto.core.utils import pascal_to_camelcase, remap_nested_keys
@@ -216,7 +220,7 @@ def _update_service(
             "cluster": cluster,
             "service": original_resource.name,
             "task_definition": _name_or_arn(props.get("TaskDefinition"), "arn"),
-            "desired_count": props.get("DesiredCount", 1),
+            "desired_count": props.get("DesiredCount", original_resource.desired_count),
             "load_balancers": camel(props.get("LoadBalancers")),
             "platform_version": props.get("PlatformVersion"),
         }
@@ -266,3 +270,4 @@ def install() -> None:
         model.update_from_cloudformation_json = classmethod(update)
         model.delete_from_cloudformation_json = classmethod(delete)
     CloudFormationResponse._validate_different_update = _validate_different_update
+    fidelity_lb.install()
