@@ -12,7 +12,7 @@ from typing import Any
 
 from sceptre.resolvers import Resolver
 
-from resolvers import AwsCall, LookupFailedError, stack_call
+from resolvers import AwsCall, LookupFailedError, paginate, stack_call
 
 
 def _covers(certificate_name: str, domain: str) -> bool:
@@ -23,14 +23,8 @@ def _covers(certificate_name: str, domain: str) -> bool:
 
 
 def _issued(call: AwsCall) -> list[dict[str, Any]]:
-    summaries: list[dict[str, Any]] = []
-    kwargs: dict[str, Any] = {"CertificateStatuses": ["ISSUED"]}
-    while True:
-        page = call("acm", "list_certificates", kwargs)
-        summaries += page["CertificateSummaryList"]
-        if not page.get("NextToken"):
-            return summaries
-        kwargs["NextToken"] = page["NextToken"]
+    kwargs = {"CertificateStatuses": ["ISSUED"]}
+    return paginate(call, "acm", "list_certificates", kwargs, "CertificateSummaryList", "NextToken")
 
 
 def find_certificate_arn(call: AwsCall, domain: str) -> str:

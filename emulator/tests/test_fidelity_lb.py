@@ -12,12 +12,29 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-IMAGE = "repo@sha256:" + "ab" * 32
+from emulator.tests.test_fidelity import DIGEST, ecs_template
+
+IMAGE = f"repo@{DIGEST}"
 
 
 def template(name: str, **changes: Any) -> dict[str, Any]:
-    """The resources templates/ declares for one environment, in one stack."""
-    resources: dict[str, Any] = {
+    """test_fidelity's ECS stack behind a load balancer, with autoscaling, as templates/ has it.
+
+    ``changes`` set properties by path: TargetGroup__Port=8080.
+    """
+    base = json.loads(ecs_template(name))
+    resources = base["Resources"]
+    service = resources["Service"]
+    del service["Properties"]["DesiredCount"]  # autoscaling owns it, as in templates/
+    service["DependsOn"] = "Rule"
+    service["Properties"]["LoadBalancers"] = [
+        {
+            "ContainerName": "ProductService",
+            "ContainerPort": 3000,
+            "TargetGroupArn": {"Ref": "TargetGroup"},
+        }
+    ]
+    resources |= {
         "LbGroup": {
             "Type": "AWS::EC2::SecurityGroup",
             "Properties": {"GroupDescription": "lb", "VpcId": {"Ref": "VpcId"}},
@@ -41,10 +58,7 @@ def template(name: str, **changes: Any) -> dict[str, Any]:
                 "Protocol": "HTTP",
                 "Port": 80,
                 "DefaultActions": [
-                    {
-                        "Type": "fixed-response",
-                        "FixedResponseConfig": {"StatusCode": "503"},
-                    }
+                    {"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "503"}}
                 ],
             },
         },
@@ -73,40 +87,6 @@ def template(name: str, **changes: Any) -> dict[str, Any]:
                 "Priority": 1,
                 "Conditions": [{"Field": "path-pattern", "Values": ["/*"]}],
                 "Actions": [{"Type": "forward", "TargetGroupArn": {"Ref": "TargetGroup"}}],
-            },
-        },
-        "Cluster": {"Type": "AWS::ECS::Cluster", "Properties": {"ClusterName": name}},
-        "TaskDefinition": {
-            "Type": "AWS::ECS::TaskDefinition",
-            "Properties": {
-                "Family": name,
-                "Cpu": "256",
-                "Memory": "512",
-                "NetworkMode": "awsvpc",
-                "RequiresCompatibilities": ["FARGATE"],
-                "ContainerDefinitions": [
-                    {
-                        "Name": "ProductService",
-                        "Image": {"Ref": "Image"},
-                        "PortMappings": [{"ContainerPort": 3000}],
-                    }
-                ],
-            },
-        },
-        "Service": {
-            "Type": "AWS::ECS::Service",
-            "DependsOn": "Rule",
-            "Properties": {
-                "Cluster": {"Ref": "Cluster"},
-                "TaskDefinition": {"Ref": "TaskDefinition"},
-                "LaunchType": "FARGATE",
-                "LoadBalancers": [
-                    {
-                        "ContainerName": "ProductService",
-                        "ContainerPort": 3000,
-                        "TargetGroupArn": {"Ref": "TargetGroup"},
-                    }
-                ],
             },
         },
         "ScalableTarget": {
@@ -140,35 +120,22 @@ def template(name: str, **changes: Any) -> dict[str, Any]:
             },
         },
     }
-    for path, value in changes.items():  # "TargetGroup__Port": 8080
-        *keys, last = path.split("__")
-        node = resources
+    for path, value in changes.items():
+        logical_id, *keys, last = path.split("__")
+        node = resources[logical_id]["Properties"]
         for key in keys:
-            node = node[key]["Properties"] if key in resources else node[key]
+            node = node[key]
         node[last] = value
-    return {
-        "Parameters": {
-            "Image": {"Type": "String"},
-            "VpcId": {"Type": "AWS::EC2::VPC::Id"},
-            "SubnetIds": {"Type": "List<AWS::EC2::Subnet::Id>"},
-        },
-        "Resources": resources,
-        "Outputs": {
-            "ServiceName": {"Value": {"Fn::GetAtt": ["Service", "Name"]}},
-            "LoadBalancerFullName": {
-                "Value": {"Fn::GetAtt": ["LoadBalancer", "LoadBalancerFullName"]}
-            },
-            "CanonicalHostedZoneID": {
-                "Value": {"Fn::GetAtt": ["LoadBalancer", "CanonicalHostedZoneID"]}
-            },
-            "TargetGroupFullName": {
-                "Value": {"Fn::GetAtt": ["TargetGroup", "TargetGroupFullName"]}
-            },
-            "TargetGroupLoadBalancers": {
-                "Value": {"Fn::Join": [",", {"Fn::GetAtt": ["TargetGroup", "LoadBalancerArns"]}]}
-            },
-        },
+    get_att = {
+        "LoadBalancerFullName": ["LoadBalancer", "LoadBalancerFullName"],
+        "CanonicalHostedZoneID": ["LoadBalancer", "CanonicalHostedZoneID"],
+        "TargetGroupFullName": ["TargetGroup", "TargetGroupFullName"],
     }
+    base["Outputs"] |= {key: {"Value": {"Fn::GetAtt": att}} for key, att in get_att.items()}
+    base["Outputs"]["TargetGroupLoadBalancers"] = {
+        "Value": {"Fn::Join": [",", {"Fn::GetAtt": ["TargetGroup", "LoadBalancerArns"]}]}
+    }
+    return base
 
 
 @pytest.fixture
