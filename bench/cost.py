@@ -131,7 +131,7 @@ def estimate(shape: Shape, traffic: Traffic, prices: dict[str, Any]) -> Estimate
     if zones + task_ips:
         lines.append(
             (
-                f"public IPv4: {zones} load balancer + {task_ips} task",
+                f"public IPv4: {zones} load balancer" + (f" + {task_ips} task" if task_ips else ""),
                 (zones + task_ips) * ip_month,
             )
         )

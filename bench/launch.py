@@ -102,7 +102,11 @@ def rows(counts: tuple[int, ...] = COUNTS) -> list[Row]:
                 "launch",
                 f"{count} {plural} ({count * STACKS_PER_ENVIRONMENT} stacks), one sceptre launch",
                 f"{seconds:.1f} s",
-                f"{seconds / first:.2f}x one environment; {count} x one = {count * first:.0f} s",
+                (
+                    f"{seconds / first:.2f}x one environment; {count} x one = {count * first:.0f} s"
+                    if count > 1
+                    else "what the rows below are compared with"
+                ),
             )
         )
     return result
