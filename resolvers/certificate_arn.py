@@ -1,15 +1,18 @@
 """``!certificate_arn``: the ARN of the issued ACM certificate for a domain name.
 
 CertificateArn: !certificate_arn product-service.example.com
+CertificateArn: !certificate_arn arn:aws:acm:us-east-1:123456789012:certificate/...
 
 An exact match wins over a wildcard (``*.example.com``); among several, the one that
-expires last. Only certificates in the stack's account and region count: that is where a
-load balancer can use them.
+expires last. Given an ARN, the resolver checks that the certificate exists and is issued,
+and returns it. Only certificates in the stack's account and region count: that is where
+a load balancer can use them.
 """
 
 from datetime import datetime
 from typing import Any
 
+from botocore.exceptions import ClientError
 from sceptre.resolvers import Resolver
 
 from resolvers import AwsCall, LookupFailedError, paginate, stack_call
@@ -54,17 +57,42 @@ def find_certificate_arn(call: AwsCall, domain: str) -> str:
     return max(arns, key=lambda arn: _not_after(call, arn))
 
 
+def check_certificate_arn(call: AwsCall, arn: str) -> str:
+    """Return ``arn`` if it names an ISSUED certificate; raise LookupFailedError otherwise."""
+    try:
+        certificate = call("acm", "describe_certificate", {"CertificateArn": arn})["Certificate"]
+    except ClientError as error:
+        if error.response["Error"]["Code"] not in (
+            "ResourceNotFoundException",
+            "ValidationException",
+        ):
+            raise
+        raise LookupFailedError(
+            f"!certificate_arn: no ACM certificate {arn} in this account and region; "
+            "check load_balancer.certificate_arn in config/<env>/config.yaml."
+        ) from None
+    if certificate["Status"] != "ISSUED":
+        raise LookupFailedError(
+            f"!certificate_arn: certificate {arn} is {certificate['Status']}, not ISSUED; "
+            "finish its validation or set another load_balancer.certificate_arn."
+        )
+    return arn
+
+
 def _not_after(call: AwsCall, arn: str) -> datetime:
     certificate = call("acm", "describe_certificate", {"CertificateArn": arn})["Certificate"]
     return certificate["NotAfter"]
 
 
 class CertificateArn(Resolver):
-    """Resolves to the ARN of the issued ACM certificate for the domain in its argument."""
+    """Resolves to the ARN of the issued ACM certificate for a domain, or checks a given ARN."""
 
     def resolve(self) -> str:
         if not isinstance(self.argument, str) or not self.argument.strip():
             self.raise_invalid_argument_error(
-                "!certificate_arn takes the domain name the certificate is for"
+                "!certificate_arn takes the domain name the certificate is for, or its ARN"
             )
-        return find_certificate_arn(stack_call(self), self.argument.strip())
+        argument = self.argument.strip()
+        if argument.startswith("arn:"):
+            return check_certificate_arn(stack_call(self), argument)
+        return find_certificate_arn(stack_call(self), argument)

@@ -87,3 +87,26 @@ def test_a_certificate_still_pending_validation_is_not_used(stack, aws):
 def test_bad_argument_is_rejected(stack, argument):
     with pytest.raises(InvalidResolverArgumentError, match="!certificate_arn"):
         CertificateArn(argument=argument, stack=stack).resolve()
+
+
+def test_a_given_arn_of_an_issued_certificate_is_returned(stack, aws):
+    arn = import_certificate(aws, f"api.z{uuid.uuid4().hex[:8]}.example.org")
+
+    assert resolve(stack, arn) == arn
+
+
+def test_a_given_arn_still_pending_validation_is_refused(stack, aws):
+    domain = f"api.z{uuid.uuid4().hex[:8]}.example.org"
+    arn = aws("acm").request_certificate(DomainName=domain, ValidationMethod="DNS")[
+        "CertificateArn"
+    ]
+
+    with pytest.raises(LookupFailedError, match="is PENDING_VALIDATION, not ISSUED"):
+        resolve(stack, arn)
+
+
+def test_a_given_arn_that_does_not_exist_is_refused(stack):
+    arn = f"arn:aws:acm:us-east-1:123456789012:certificate/{uuid.uuid4()}"
+
+    with pytest.raises(LookupFailedError, match="load_balancer.certificate_arn"):
+        resolve(stack, arn)

@@ -141,6 +141,40 @@ def test_a_hosted_zone_gets_a_dns_validated_certificate_and_an_alias(tmp_path: P
     assert lint_findings(found["load-balancer"]["text"]) == []
 
 
+def test_a_certificate_arn_gives_https_without_a_domain_or_a_lookup(tmp_path: Path):
+    arn = "arn:aws:acm:us-east-1:123456789012:certificate/abc"
+    project = configure(tmp_path, "dev", load_balancer={"certificate_arn": arn})
+    found = render("dev/load-balancer.yaml", project)["dev/load-balancer"]
+    template = found["template"]
+    https = listeners(template)[443]
+    assert https["Certificates"] == [{"CertificateArn": {"Ref": "CertificateArn"}}]
+    assert https["SslPolicy"] == TLS_1_2_OR_LATER
+    assert listeners(template)[80]["DefaultActions"][0]["Type"] == "redirect"
+    assert template["Outputs"]["Url"]["Value"] == {"Fn::Sub": "https://${LoadBalancer.DNSName}"}
+    assert lint_findings(found["text"]) == []
+    # The stack file hands the ARN to !certificate_arn, which checks it before launch.
+    stacks = stack_configs("dev", project)
+    assert stacks["dev/load-balancer"]._parameters["CertificateArn"]._argument == arn
+    (preflight,) = stacks["dev/cluster"].hooks["before_launch"]
+    assert preflight._argument["CertificateArn"]._argument == arn
+
+
+def test_a_certificate_arn_wins_over_a_hosted_zone(tmp_path: Path):
+    arn = "arn:aws:acm:us-east-1:123456789012:certificate/abc"
+    load_balancer = {
+        "domain_name": "dev.example.com",
+        "hosted_zone_id": "Z1",
+        "certificate_arn": arn,
+    }
+    template = variant(tmp_path, "dev", load_balancer=load_balancer)["load-balancer"]["template"]
+    assert resources(template, "AWS::CertificateManager::Certificate") == {}
+    assert props(template, "AWS::Route53::RecordSet")["Name"] == "dev.example.com"
+    assert listeners(template)[443]["Certificates"] == [
+        {"CertificateArn": {"Ref": "CertificateArn"}}
+    ]
+    assert template["Outputs"]["Url"]["Value"] == "https://dev.example.com"
+
+
 def test_prod_writes_access_logs_to_an_encrypted_private_bucket():
     template = stack("prod", "load-balancer")
     bucket = only(template, "AWS::S3::Bucket")
