@@ -44,7 +44,12 @@ def _elbv2(account_id: str, region_name: str) -> Any:
 
 def _attributes(props: dict[str, Any], key: str) -> dict[str, str]:
     """A CloudFormation Key/Value attribute list as the API's mapping, values as strings."""
-    return {item["Key"]: str(item["Value"]) for item in props.get(key, [])}
+    return {item["Key"]: _text(item["Value"]) for item in props.get(key, [])}
+
+
+def _text(value: Any) -> str:
+    # The API takes "true", not Python's "True", for a YAML boolean.
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def _refuse_replacement(kind: str, name: str, changed: list[str]) -> None:
