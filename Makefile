@@ -18,6 +18,11 @@ demo: $(VENV)/.installed $(EMULATOR_VENV)/.installed node_modules/.installed
 test: $(VENV)/.installed $(EMULATOR_VENV)/.installed node_modules/.installed lint
 	$(VENV)/bin/python -m pytest
 
+# Rollout floor, monthly cost and emulator launch time, as one table (bench/; not tests).
+.PHONY: bench
+bench: $(VENV)/.installed $(EMULATOR_VENV)/.installed
+	$(VENV)/bin/python -m bench.run
+
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .

@@ -217,6 +217,23 @@ def _security_group(aws: Aws, physical_id: str, _: dict[str, Any]) -> dict[str, 
     }
 
 
+def _scalable_target(aws: Aws, physical_id: str, _: dict[str, Any]) -> dict[str, Any] | None:
+    resource_id, dimension, namespace = physical_id.split("|")  # as Ref returns it on AWS
+    found = aws("application-autoscaling").describe_scalable_targets(
+        ServiceNamespace=namespace, ResourceIds=[resource_id], ScalableDimension=dimension
+    )["ScalableTargets"]
+    if not found:
+        return None
+    target = found[0]
+    return {
+        "ResourceId": target["ResourceId"],
+        "ScalableDimension": target["ScalableDimension"],
+        "ServiceNamespace": target["ServiceNamespace"],
+        "MinCapacity": target["MinCapacity"],
+        "MaxCapacity": target["MaxCapacity"],
+    }
+
+
 READERS: dict[str, Reader] = {
     "AWS::ECS::Cluster": _cluster,
     "AWS::ECS::Service": _service,
@@ -224,6 +241,7 @@ READERS: dict[str, Reader] = {
     "AWS::Logs::LogGroup": _log_group,
     "AWS::IAM::Role": _role,
     "AWS::EC2::SecurityGroup": _security_group,
+    "AWS::ApplicationAutoScaling::ScalableTarget": _scalable_target,
 }
 
 

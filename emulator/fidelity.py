@@ -19,7 +19,10 @@ What it emulates beyond moto:
   resource and updates what refers to it);
 - a service reaches its desired count at once, as if every task started healthy;
 - deployment configuration, capacity provider strategy and the other service settings
-  the ECS backend does not model are kept on the service and returned by DescribeServices.
+  the ECS backend does not model are kept on the service and returned by DescribeServices;
+- an update without DesiredCount leaves the count alone, as ECS does (autoscaling owns it).
+
+Load balancers, target groups and autoscaling: fidelity_lb.py, installed from here.
 """
 
 import contextlib
@@ -32,6 +35,8 @@ from moto.ec2.models import ec2_backends
 from moto.ec2.models.security_groups import SecurityGroup
 from moto.ecs import models as ecs
 from moto.ecs.exceptions import ECSException
+
+from emulator import fidelity_lb
 
 MOTO_VERSION = "5.2.5"
 
@@ -219,7 +224,7 @@ def _update_service(
             "cluster": cluster,
             "service": original_resource.name,
             "task_definition": _name_or_arn(props.get("TaskDefinition"), "arn"),
-            "desired_count": props.get("DesiredCount", 1),
+            "desired_count": props.get("DesiredCount", original_resource.desired_count),
             "load_balancers": camel(props.get("LoadBalancers")),
             "platform_version": props.get("PlatformVersion"),
         }
@@ -245,10 +250,12 @@ _create_security_group = SecurityGroup.create_from_cloudformation_json.__func__
 def _create_security_group_with_egress(
     cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
 ):
-    """moto ignores SecurityGroupEgress; CloudFormation replaces the default allow-all rule."""
+    """moto ignores SecurityGroupEgress (CloudFormation replaces the default allow-all rule
+    with it) and drops the Description of ingress rules; keep both as declared."""
     group = _create_security_group(
         cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
     )
+    _describe_ingress(group, cloudformation_json.get("Properties", {}).get("SecurityGroupIngress"))
     egress = cloudformation_json.get("Properties", {}).get("SecurityGroupEgress")
     if not egress:
         return group
@@ -262,6 +269,21 @@ def _create_security_group_with_egress(
             group.id, str(rule["IpProtocol"]), rule.get("FromPort"), rule.get("ToPort"), [cidr]
         )
     return group
+
+
+def _describe_ingress(group: Any, declared: list[dict[str, Any]] | None) -> None:
+    """Give moto's ingress rules the descriptions their declarations carry."""
+    for rule in declared or []:
+        if "Description" not in rule:
+            continue
+        ports = (int(rule["FromPort"]), int(rule["ToPort"])) if "FromPort" in rule else (None, None)
+        for kept in group.ingress_rules:
+            if (kept.from_port, kept.to_port) == ports and kept.ip_protocol == str(
+                rule["IpProtocol"]
+            ):
+                for target in (kept.ip_range, kept.source_group):
+                    if target:
+                        target["Description"] = rule["Description"]
 
 
 # --- UpdateStack with nothing to change ------------------------------------------------
@@ -304,3 +326,4 @@ def install() -> None:
         model.delete_from_cloudformation_json = classmethod(delete)
     CloudFormationResponse._validate_different_update = _validate_different_update
     SecurityGroup.create_from_cloudformation_json = classmethod(_create_security_group_with_egress)
+    fidelity_lb.install()

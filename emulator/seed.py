@@ -3,9 +3,12 @@
 - The account-level registry stack (templates/registry.yaml, as `sceptre launch shared`
   creates it) with two images in its ECR repository, as builds would have pushed them.
 - A VPC named for prod with private subnets in two availability zones (the default VPC,
-  which moto creates in every region, serves dev).
+  which moto creates in every region, serves dev), and public subnets in the same zones
+  for its load balancer.
+- An issued ACM certificate for prod's domain, as if it had been requested and validated.
 """
 
+import datetime
 import hashlib
 import json
 import time
@@ -22,6 +25,10 @@ REGISTRY_TEMPLATE = Path(__file__).resolve().parent.parent / "templates" / "regi
 IMAGE_TAGS = ("1.0.0", "1.1.0")  # pushed in this order: 1.1.0 is the newest
 PROD_VPC_NAME = "product-service-prod"
 PROD_SUBNETS = (("10.20.1.0/24", "a"), ("10.20.2.0/24", "b"))
+# The load balancer's subnets: Tier=public, in the same zones as the private ones (an ALB
+# sends traffic only to targets in zones it has a subnet in).
+PROD_PUBLIC_SUBNETS = (("10.20.101.0/24", "a"), ("10.20.102.0/24", "b"))
+PROD_DOMAIN = "product-service.example.com"  # load_balancer.domain_name in config/prod
 
 
 def fake_manifest(tag: str) -> str:
@@ -45,6 +52,37 @@ def fake_manifest(tag: str) -> str:
             ],
         }
     )
+
+
+def self_signed_certificate(domain: str, days: int = 365) -> tuple[bytes, bytes]:
+    """A PEM certificate and key for ``domain``, valid for ``days`` from now."""
+    # Imported here: the project's tests import this module's constants from .venv, which
+    # has no cryptography; only the emulator's environment calls this.
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, domain)])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=days))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(domain)]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    return certificate.public_bytes(serialization.Encoding.PEM), key_pem
 
 
 def seed(endpoint_url: str, region: str) -> dict[str, Any]:
@@ -71,12 +109,23 @@ def seed(endpoint_url: str, region: str) -> dict[str, Any]:
     vpc_id = ec2.create_vpc(CidrBlock="10.20.0.0/16")["Vpc"]["VpcId"]
     ec2.create_tags(Resources=[vpc_id], Tags=[{"Key": "Name", "Value": PROD_VPC_NAME}])
     subnets = []
-    for cidr, zone in PROD_SUBNETS:
-        subnet = ec2.create_subnet(VpcId=vpc_id, CidrBlock=cidr, AvailabilityZone=region + zone)
-        subnet_id = subnet["Subnet"]["SubnetId"]
-        ec2.create_tags(
-            Resources=[subnet_id],
-            Tags=[{"Key": "Tier", "Value": "private"}, {"Key": "Name", "Value": f"private-{zone}"}],
-        )
-        subnets.append(subnet_id)
-    return {"repository": REPOSITORY, "tags": IMAGE_TAGS, "prod_vpc": vpc_id, "subnets": subnets}
+    for tier, layout in (("private", PROD_SUBNETS), ("public", PROD_PUBLIC_SUBNETS)):
+        for cidr, zone in layout:
+            subnet = ec2.create_subnet(VpcId=vpc_id, CidrBlock=cidr, AvailabilityZone=region + zone)
+            subnet_id = subnet["Subnet"]["SubnetId"]
+            ec2.create_tags(
+                Resources=[subnet_id],
+                Tags=[{"Key": "Tier", "Value": tier}, {"Key": "Name", "Value": f"{tier}-{zone}"}],
+            )
+            subnets.append(subnet_id)
+
+    certificate, key = self_signed_certificate(PROD_DOMAIN)
+    acm = session.client("acm", endpoint_url=endpoint_url)
+    certificate_arn = acm.import_certificate(Certificate=certificate, PrivateKey=key)
+    return {
+        "repository": REPOSITORY,
+        "tags": IMAGE_TAGS,
+        "prod_vpc": vpc_id,
+        "subnets": subnets,
+        "certificate": certificate_arn["CertificateArn"],
+    }

@@ -31,7 +31,7 @@ SCHEMA: dict[str, Any] = {
     "properties": {
         "project_code": NAME,
         "region": {"type": "string", "pattern": "^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]$"},
-        "environment": {"type": "string", "pattern": "^[a-z][a-z0-9]{1,15}$"},
+        "environment": {"type": "string", "pattern": "^[a-z][a-z0-9-]{0,14}[a-z0-9]$"},
         "image_repository": {
             "type": "string",
             "pattern": "^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$",
@@ -49,6 +49,8 @@ SCHEMA: dict[str, Any] = {
                 "vpc_name": {"type": "string", "maxLength": 255},
                 "subnet_tags": TAGS,
                 "min_azs": {"type": "integer", "minimum": 1, "maximum": 6},
+                "public_subnet_tags": TAGS,
+                "max_azs": {"type": "integer", "minimum": 2, "maximum": 6},
             },
         },
         # EventBridge schedule expressions: rate(N unit) or a six-field cron(...).
@@ -117,12 +119,15 @@ SCHEMA: dict[str, Any] = {
                 "name",
                 "cpu",
                 "memory",
-                "desired_count",
                 "log_retention_days",
                 "log_deletion_policy",
                 "assign_public_ip",
                 "capacity_provider_strategy",
-            ],  # fmt: skip
+                "load_balancer",
+                "health_check",
+                "deregistration_delay",
+                "autoscaling",
+            ],
             "properties": {
                 "environment": {"type": "string"},
                 "name": NAME,
@@ -131,7 +136,62 @@ SCHEMA: dict[str, Any] = {
                 "pipeline": {"type": "object"},
                 "cpu": {"enum": sorted(FARGATE_MEMORY)},
                 "memory": {"type": "integer", "minimum": 512, "maximum": 122880},
-                "desired_count": {"type": "integer", "minimum": 0, "maximum": 1000},
+                "load_balancer": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": [
+                        "domain_name",
+                        "hosted_zone_id",
+                        "certificate_arn",
+                        "access_log_days",
+                    ],  # fmt: skip
+                    "properties": {
+                        "domain_name": {
+                            "type": "string",
+                            "pattern": "^$|^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]{2,63}$",
+                        },
+                        "hosted_zone_id": {"type": "string", "pattern": "^$|^Z[A-Z0-9]{1,31}$"},
+                        "certificate_arn": {
+                            "type": "string",
+                            "pattern": "^$|^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/"
+                            "[0-9a-f-]{36}$",
+                        },
+                        "access_log_days": {"type": "integer", "minimum": 0, "maximum": 3650},
+                    },
+                },
+                # Ranges the load balancer accepts for a target group's health check.
+                "health_check": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": [
+                        "path",
+                        "interval",
+                        "timeout",
+                        "healthy_threshold",
+                        "unhealthy_threshold",
+                        "grace_period",
+                    ],  # fmt: skip
+                    "properties": {
+                        "path": {"type": "string", "pattern": "^/[\\w./~%-]*$", "maxLength": 1024},
+                        "interval": {"type": "integer", "minimum": 5, "maximum": 300},
+                        "timeout": {"type": "integer", "minimum": 2, "maximum": 120},
+                        "healthy_threshold": {"type": "integer", "minimum": 2, "maximum": 10},
+                        "unhealthy_threshold": {"type": "integer", "minimum": 2, "maximum": 10},
+                        "grace_period": {"type": "integer", "minimum": 0, "maximum": 2147483647},
+                    },
+                },
+                "deregistration_delay": {"type": "integer", "minimum": 0, "maximum": 3600},
+                "autoscaling": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["min", "max", "cpu_target", "requests_per_target"],
+                    "properties": {
+                        "min": {"type": "integer", "minimum": 1, "maximum": 1000},
+                        "max": {"type": "integer", "minimum": 1, "maximum": 1000},
+                        "cpu_target": {"type": "integer", "minimum": 10, "maximum": 95},
+                        "requests_per_target": {"type": "integer", "minimum": 0},
+                    },
+                },
                 "log_retention_days": {"enum": LOG_RETENTION_DAYS},
                 "log_deletion_policy": {"enum": ["Delete", "Retain"]},
                 "assign_public_ip": {"enum": ["ENABLED", "DISABLED"]},
@@ -164,7 +224,19 @@ def cross_field_problems(config: dict[str, Any], folder: str) -> list[tuple[str,
             ("sceptre_user_data.memory", user["memory"],
              f"with cpu {user['cpu']} Fargate accepts memory {_span(allowed)}")
         )  # fmt: skip
-    env = folder  # the folder names the environment; everything else must agree with it
+    scaling = user["autoscaling"]
+    if scaling["min"] > scaling["max"]:
+        problems.append(
+            ("sceptre_user_data.autoscaling.min", scaling["min"],
+             f"at most autoscaling.max ({scaling['max']})")
+        )  # fmt: skip
+    check = user["health_check"]
+    if check["timeout"] >= check["interval"]:
+        problems.append(
+            ("sceptre_user_data.health_check.timeout", check["timeout"],
+             f"less than health_check.interval ({check['interval']}), so checks never overlap")
+        )  # fmt: skip
+    env = folder.split("/")[-1]  # the folder names the environment; the rest must agree
     if config["environment"] != env:
         problems.append(("environment", config["environment"], f"the folder's name, {env!r}"))
     if user["environment"] != env:

@@ -4,9 +4,9 @@
       after_launch:
         - !deployment_summary
 
-Prints the stack status, the ECS service, running/desired tasks, the task definition
-revision and the image digest, read back from CloudFormation and ECS (not from config),
-so the summary shows what the account really has.
+Prints the stack status, the service's URL, the ECS service, running/desired tasks, the
+task definition revision and the image digest, read back from CloudFormation and ECS (not
+from config), so the summary shows what the account really has.
 """
 
 from dataclasses import dataclass
@@ -28,6 +28,7 @@ class Deployment:
     desired: int
     task_definition: str  # family:revision
     image: str
+    url: str = ""  # the stack's ServiceUrl output, where the service answers
 
     @property
     def digest(self) -> str:
@@ -56,6 +57,7 @@ def describe_deployment(call: AwsCall, stack_name: str) -> Deployment:
         desired=service["desiredCount"],
         task_definition=f"{task['family']}:{task['revision']}",
         image=essential[0]["image"],
+        url=outputs.get("ServiceUrl", ""),
     )
 
 
@@ -63,6 +65,7 @@ def format_deployment(d: Deployment) -> str:
     """The summary as a few aligned lines."""
     rows = [
         ("stack", f"{d.stack_name} ({d.stack_status})"),
+        *([("url", d.url)] if d.url else []),
         ("service", f"{d.service} in cluster {d.cluster}"),
         ("tasks", f"{d.running} running / {d.desired} desired"),
         ("task definition", d.task_definition),

@@ -63,7 +63,7 @@ class ValidateConfig(Hook):
 
     def run(self) -> None:
         config = self.stack.config
-        folder = self.stack.name.split("/")[0]
+        folder = self.stack.name.rsplit("/", 1)[0]  # the StackGroup: "dev", or "bench/env-1"
         problems = find_problems(config, folder)
         if not problems:
             return

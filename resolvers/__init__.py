@@ -30,6 +30,20 @@ CREDENTIAL_ERRORS = {
 }
 
 
+def paginate(
+    call: AwsCall, service: str, command: str, kwargs: dict[str, Any], items: str, token: str
+) -> list[dict[str, Any]]:
+    """Every item of a paged AWS list call: ``items`` from each page, following ``token``."""
+    found: list[dict[str, Any]] = []
+    kwargs = dict(kwargs)
+    while True:
+        page = call(service, command, kwargs)
+        found += page[items]
+        if not page.get(token):
+            return found
+        kwargs[token] = page[token]
+
+
 def stack_call(resolver: Any) -> AwsCall:
     """Return a call function bound to the resolver's (or hook's) stack.
 

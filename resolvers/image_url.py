@@ -17,7 +17,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 from sceptre.resolvers import Resolver
 
-from resolvers import AwsCall, LookupFailedError, stack_call
+from resolvers import AwsCall, LookupFailedError, paginate, stack_call
 
 logger = logging.getLogger(f"sceptre.{__name__}")
 
@@ -107,14 +107,8 @@ def _repository(call: AwsCall, repository: str) -> dict[str, Any]:
 
 
 def _all_images(call: AwsCall, repository: str) -> list[dict[str, Any]]:
-    images: list[dict[str, Any]] = []
-    kwargs: dict[str, Any] = {"repositoryName": repository}
-    while True:
-        page = call("ecr", "describe_images", kwargs)
-        images += page["imageDetails"]
-        if not page.get("nextToken"):
-            return images
-        kwargs["nextToken"] = page["nextToken"]
+    kwargs = {"repositoryName": repository}
+    return paginate(call, "ecr", "describe_images", kwargs, "imageDetails", "nextToken")
 
 
 def _recent_tags(call: AwsCall, repository: str, limit: int = 5) -> list[str]:

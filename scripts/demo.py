@@ -55,18 +55,28 @@ def drift_check(env: dict[str, str], *groups: str) -> int:
 def change_dev_by_hand() -> None:
     """What drift detection is for: someone changes dev outside CloudFormation."""
     call = boto_call(REGION)
-    deployment = describe_deployment(call, stack_names("dev")["service"])
+    target = call(
+        "cloudformation",
+        "describe_stack_resource",
+        {"StackName": stack_names("dev")["service"], "LogicalResourceId": "ScalableTarget"},
+    )["StackResourceDetail"]["PhysicalResourceId"]
+    resource_id, dimension, namespace = target.split("|")
     call(
-        "ecs",
-        "update_service",
-        {"cluster": deployment.cluster, "service": deployment.service, "desiredCount": 2},
+        "application-autoscaling",
+        "register_scalable_target",
+        {
+            "ServiceNamespace": namespace,
+            "ResourceId": resource_id,
+            "ScalableDimension": dimension,
+            "MaxCapacity": 5,
+        },
     )
     call(
         "logs",
         "put_retention_policy",
         {"logGroupName": "/ecs/product-service-dev", "retentionInDays": 14},
     )
-    print("\nChanged dev by hand: 2 tasks instead of 1, logs kept 14 days instead of 7.")
+    print("\nChanged dev by hand: scaling up to 5 tasks instead of 2, logs kept 14 days, not 7.")
 
 
 def main() -> int:

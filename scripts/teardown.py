@@ -28,9 +28,11 @@ def retained_resources(call, stack: str) -> list[str]:
     kept = [n for n, r in body.get("Resources", {}).items() if r.get("DeletionPolicy") == "Retain"]
     if not kept:
         return []
-    resources = call("cloudformation", "describe_stack_resources", {"StackName": stack})
-    ids = {r["LogicalResourceId"]: r for r in resources["StackResources"]}
-    return [f"{ids[n]['ResourceType']} {ids[n]['PhysicalResourceId']}" for n in kept if n in ids]
+    listed = call("cloudformation", "list_stack_resources", {"StackName": stack})
+    ids = {r.get("LogicalResourceId"): r for r in listed["StackResourceSummaries"]}
+    return [
+        f"{ids[n]['ResourceType']} {ids[n].get('PhysicalResourceId')}" for n in kept if n in ids
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,10 +1,12 @@
 """Render the project's stacks through Sceptre, offline, for template tests."""
 
-from functools import cache
+import functools
+import shutil
 from pathlib import Path
 from typing import Any
 
 import cfnlint.decode
+import yaml
 from sceptre.context import SceptreContext
 from sceptre.plan.plan import SceptrePlan
 
@@ -12,7 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 ENVIRONMENTS = ("dev", "prod")
 
 
-@cache  # the CDK drift-monitor stack takes ~10 s to synthesize: once per run is enough
+@functools.cache  # the CDK drift-monitor stack takes ~10 s to synthesize: once per run is enough
 def render(command_path: str, project: Path = ROOT) -> dict[str, dict[str, Any]]:
     """Templates of every stack under command_path, keyed by stack name ("dev/service").
 
@@ -24,6 +26,42 @@ def render(command_path: str, project: Path = ROOT) -> dict[str, dict[str, Any]]
         assert not errors, f"{stack.name} does not parse: {errors}"
         rendered[stack.name] = {"text": text, "template": template}
     return rendered
+
+
+@functools.cache
+def rendered(env: str) -> dict[str, dict[str, Any]]:
+    """The project's own stacks of one environment, rendered once per test run."""
+    return render(env)
+
+
+def copy_project(tmp_path: Path) -> Path:
+    """What Sceptre reads of the project, in a temporary folder, to change some of it."""
+    project = tmp_path / "project"
+    for folder in ("config", "templates", "policies"):
+        shutil.copytree(ROOT / folder, project / folder)
+    return project
+
+
+def configure(tmp_path: Path, env: str, **user_data: Any) -> Path:
+    """A copy of the project whose env has some sceptre_user_data keys changed.
+
+    A mapping value is merged into the key's mapping; anything else replaces it.
+    """
+    project = copy_project(tmp_path)
+    config_file = project / "config" / env / "config.yaml"
+    config = yaml.safe_load(config_file.read_text())
+    for key, value in user_data.items():
+        current = config["sceptre_user_data"].get(key)
+        merged = {**current, **value} if isinstance(current, dict) else value
+        config["sceptre_user_data"][key] = merged
+    config_file.write_text(yaml.safe_dump(config))
+    return project
+
+
+def variant(tmp_path: Path, env: str, **user_data: Any) -> dict[str, dict[str, Any]]:
+    """The env's stacks, keyed "service" etc., rendered with sceptre_user_data changed."""
+    project = configure(tmp_path, env, **user_data)
+    return {name.split("/")[1]: found for name, found in render(env, project).items()}
 
 
 def resources(template: dict[str, Any], resource_type: str) -> dict[str, dict[str, Any]]:

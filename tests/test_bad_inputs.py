@@ -7,7 +7,6 @@ after: a bad input must not create or change anything.
 """
 
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -18,8 +17,9 @@ import boto3
 import pytest
 import yaml
 
-from emulator.process import REGION, ROOT, Emulator, free_port
+from emulator.process import REGION, Emulator, free_port
 from emulator.seed import fake_manifest
+from tests.templates import copy_project
 
 SCEPTRE = Path(sys.executable).with_name("sceptre")
 
@@ -81,14 +81,18 @@ CASES = [
     Case("cpu-not-a-fargate-size", "sceptre_user_data.cpu = 300; allowed: one of 256, 512", user(cpu=300)),
     Case("cpu-memory-pair", "memory = 4096; allowed: with cpu 256 Fargate accepts memory 512, 1024, 2048", user(memory=4096)),
     Case("memory-not-a-number", "memory = 'lots'; allowed: a value of type integer", user(memory="lots")),
-    Case("desired-count-negative", "desired_count = -1; allowed: at least 0", user(desired_count=-1)),
-    Case("desired-count-not-a-number", "desired_count = 'two'; allowed: a value of type integer", user(desired_count="two")),
+    Case("autoscaling-min-above-max", "autoscaling.min = 3; allowed: at most autoscaling.max (2)", user(autoscaling={"min": 3, "max": 2, "cpu_target": 70, "requests_per_target": 1000})),
+    Case("autoscaling-max-not-a-number", "autoscaling.max = 'two'; allowed: a value of type integer", user(autoscaling={"min": 1, "max": "two", "cpu_target": 70, "requests_per_target": 1000})),
+    Case("health-check-interval-too-short", "health_check.interval = 1; allowed: at least 5", user(health_check={"path": "/hello", "interval": 1, "timeout": 4, "healthy_threshold": 2, "unhealthy_threshold": 2, "grace_period": 30})),
+    Case("health-check-timeout-not-below-interval", "health_check.timeout = 5; allowed: less than health_check.interval (5)", user(health_check={"path": "/hello", "interval": 5, "timeout": 5, "healthy_threshold": 2, "unhealthy_threshold": 2, "grace_period": 30})),
+    Case("deregistration-delay-too-long", "deregistration_delay = 5000; allowed: at most 3600", user(deregistration_delay=5000)),
+    Case("certificate-arn-malformed", "load_balancer.certificate_arn = 'arn:aws:iam::123456789012:server-certificate/x'; allowed: a string matching", user(load_balancer={"domain_name": "", "hosted_zone_id": "", "certificate_arn": "arn:aws:iam::123456789012:server-certificate/x", "access_log_days": 0})),
     Case("retention-cloudwatch-rejects", "log_retention_days = 8; allowed: one of 1, 3, 5, 7, 14", user(log_retention_days=8)),
     Case("deletion-policy-unknown", "log_deletion_policy = 'Keep'; allowed: one of 'Delete', 'Retain'", user(log_deletion_policy="Keep")),
     Case("public-ip-not-enabled-disabled", "assign_public_ip = 'yes'; allowed: one of 'ENABLED', 'DISABLED'", user(assign_public_ip="yes")),
     Case("capacity-provider-unknown", "capacity_provider_strategy[0].provider = 'SPOT'; allowed: one of 'FARGATE', 'FARGATE_SPOT'", user(capacity_provider_strategy=[{"provider": "SPOT", "weight": 1}])),
     Case("capacity-weight-negative", "capacity_provider_strategy[0].weight = -1; allowed: at least 0", user(capacity_provider_strategy=[{"provider": "FARGATE", "weight": -1}])),
-    Case("typo-in-a-key", "sceptre_user_data.desired_cont = 1; allowed: a known key:", user(desired_cont=1)),
+    Case("typo-in-a-key", "sceptre_user_data.desired_count = 1; allowed: a known key:", user(desired_count=1)),
     Case("environment-not-the-folder", "environment = 'staging'; allowed: the folder's name, 'dev'", key("environment", "staging")),
     Case("name-not-project-environment", "sceptre_user_data.name = 'product-service-qa'; allowed: 'product-service-dev'", user(name="product-service-qa")),
     Case("min-azs-zero", "network.min_azs = 0; allowed: at least 1", key("network.min_azs", 0)),
@@ -155,13 +159,6 @@ def snapshot(aws) -> dict:
             g["GroupId"] for g in aws("ec2").describe_security_groups()["SecurityGroups"]
         ),
     }
-
-
-def copy_project(tmp_path: Path) -> Path:
-    project = tmp_path / "project"
-    for folder in ("config", "templates", "policies"):
-        shutil.copytree(ROOT / folder, project / folder)
-    return project
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)

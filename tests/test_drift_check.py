@@ -26,8 +26,10 @@ GROUPS = ", ".join(sorted(p.name for p in (ROOT / "config").iterdir() if p.is_di
 BIN = Path(sys.executable).parent
 CHANGED = [
     ("dev/service", "LogGroup", "RetentionInDays", "7", "14"),
-    ("dev/service", "Service", "DesiredCount", "1", "3"),
+    ("dev/service", "ScalableTarget", "MaxCapacity", "2", "5"),
 ]
+# The service declares no DesiredCount (autoscaling owns it, so its changes are no drift);
+# the change by hand that matters is to the scaling range.
 
 
 @pytest.fixture(scope="module")
@@ -123,10 +125,16 @@ def test_changes_made_by_hand_are_reported_in_table_json_and_markdown(
     emulator, aws, alerts, tmp_path
 ):
     aws("logs").put_retention_policy(logGroupName="/ecs/product-service-dev", retentionInDays=14)
-    service = aws("cloudformation").describe_stack_resource(
-        StackName="product-service-dev-service", LogicalResourceId="Service"
+    target = aws("cloudformation").describe_stack_resource(
+        StackName="product-service-dev-service", LogicalResourceId="ScalableTarget"
     )["StackResourceDetail"]["PhysicalResourceId"]
-    aws("ecs").update_service(cluster="product-service-dev", service=service, desiredCount=3)
+    resource_id, dimension, namespace = target.split("|")
+    aws("application-autoscaling").register_scalable_target(
+        ServiceNamespace=namespace,
+        ResourceId=resource_id,
+        ScalableDimension=dimension,
+        MaxCapacity=5,
+    )
     topic, queue = alerts
 
     report_json, report_md = tmp_path / "report.json", tmp_path / "report.md"
@@ -155,7 +163,7 @@ def test_changes_made_by_hand_are_reported_in_table_json_and_markdown(
     ] == CHANGED
     assert {d["resource_type"] for d in report["differences"]} == {
         "AWS::Logs::LogGroup",
-        "AWS::ECS::Service",
+        "AWS::ApplicationAutoScaling::ScalableTarget",
     }
     json_statuses = [(s["stack"], s["status"]) for s in report["stacks"]]
     table_statuses = [row[:2] for row in table_rows(result.stdout, "STACK  ")]
@@ -177,7 +185,7 @@ def test_sceptre_drift_commands_work_offline_too(emulator):
     show = run(emulator, "sceptre", "drift", "show", "--drifted", "dev")
     assert show.returncode == 0, show.stderr
     assert "PropertyPath: /RetentionInDays" in show.stdout
-    assert "PropertyPath: /DesiredCount" in show.stdout
+    assert "PropertyPath: /MaxCapacity" in show.stdout
 
 
 # --- the exit code and headline rules, on results built by hand (no AWS involved) ---

@@ -4,6 +4,7 @@ import json
 import logging
 import secrets
 import uuid
+from dataclasses import replace
 from types import SimpleNamespace
 
 import pytest
@@ -64,6 +65,7 @@ def test_preflight_needs_a_mapping(stack, argument):
 # --- !deployment_summary -------------------------------------------------------------------
 
 IMAGE = "repo@sha256:" + secrets.token_hex(32)
+URL = "https://product-service.example.com"
 
 
 @pytest.fixture
@@ -103,6 +105,7 @@ def service_stack(aws):
         "Outputs": {
             "ClusterName": {"Value": {"Ref": "Cluster"}},
             "ServiceName": {"Value": {"Fn::GetAtt": ["Service", "Name"]}},
+            "ServiceUrl": {"Value": URL},
         },
     }
     name = f"summary-test-{suffix}"
@@ -120,6 +123,7 @@ def test_describe_deployment_reads_back_the_service(stack, service_stack):
     assert d.task_definition == f"{service_stack.family}:1"
     assert d.image == IMAGE
     assert d.digest == IMAGE.partition("@")[2]
+    assert d.url == URL
 
 
 def test_format_deployment_shows_the_values(stack, service_stack):
@@ -132,6 +136,13 @@ def test_format_deployment_shows_the_values(stack, service_stack):
     assert "2 running / 2 desired" in text
     assert f"{service_stack.family}:1" in text
     assert IMAGE in text
+    assert f"url              {URL}" in text
+
+
+def test_format_deployment_leaves_out_a_missing_url(stack, service_stack):
+    d = describe_deployment(stack_call(SimpleNamespace(stack=stack)), service_stack.name)
+
+    assert "url" not in format_deployment(replace(d, url="")).split()
 
 
 def test_deployment_summary_hook_prints_the_summary(aws_env, service_stack, capsys):

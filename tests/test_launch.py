@@ -14,7 +14,7 @@ import boto3
 import pytest
 
 from emulator.process import REGION, ROOT, Emulator
-from emulator.seed import PROD_VPC_NAME, fake_manifest
+from emulator.seed import PROD_DOMAIN, PROD_VPC_NAME, fake_manifest
 from resolvers.image_url import find_image
 
 SCEPTRE = Path(sys.executable).with_name("sceptre")
@@ -68,6 +68,62 @@ def physical_id(aws, stack: str, logical_id: str) -> str:
     return resource["StackResourceDetail"]["PhysicalResourceId"]
 
 
+def first_subnet_per_zone(aws, vpc_id: str, tags: dict[str, str], zones: int) -> list[str]:
+    """What !subnet_ids with max_azs picks: one subnet in each of the first zones."""
+    filters = [{"Name": "vpc-id", "Values": [vpc_id]}]
+    filters += [{"Name": f"tag:{k}", "Values": [v]} for k, v in tags.items()]
+    subnets = aws("ec2").describe_subnets(Filters=filters)["Subnets"]
+    first: dict[str, str] = {}
+    for subnet in sorted(subnets, key=lambda s: (s["AvailabilityZone"], s["SubnetId"])):
+        first.setdefault(subnet["AvailabilityZone"], subnet["SubnetId"])
+    return [first[zone] for zone in sorted(first)[:zones]]
+
+
+def default_vpc_id(aws) -> str:
+    found = aws("ec2").describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])
+    return found["Vpcs"][0]["VpcId"]
+
+
+def front_door(aws, env: str) -> dict:
+    """The environment's load balancer as the ELB API describes it, with its listeners."""
+    out = outputs(aws, f"product-service-{env}-load-balancer")
+    elb = aws("elbv2")
+    arn = out["LoadBalancerArn"]
+    (balancer,) = elb.describe_load_balancers(LoadBalancerArns=[arn])["LoadBalancers"]
+    found = elb.describe_load_balancer_attributes(LoadBalancerArn=arn)["Attributes"]
+    balancer["Attributes"] = {a["Key"]: a["Value"] for a in found}
+    found = elb.describe_listeners(LoadBalancerArn=arn)["Listeners"]
+    balancer["Listeners"] = {listener["Port"]: listener for listener in found}
+    balancer["Outputs"] = out
+    return balancer
+
+
+def target_group(aws, arn: str) -> dict:
+    elb = aws("elbv2")
+    (group,) = elb.describe_target_groups(TargetGroupArns=[arn])["TargetGroups"]
+    found = elb.describe_target_group_attributes(TargetGroupArn=arn)["Attributes"]
+    group["Attributes"] = {a["Key"]: a["Value"] for a in found}
+    return group
+
+
+def forwarded_target_group(aws, listener_arn: str) -> str:
+    """The target group the listener's rules forward to (the service stack's rule)."""
+    rules = aws("elbv2").describe_rules(ListenerArn=listener_arn)["Rules"]
+    (forward,) = [a for r in rules for a in r["Actions"] if a["Type"] == "forward"]
+    return forward["TargetGroupArn"]
+
+
+def scaling(aws, service: dict) -> tuple[dict, dict[str, dict]]:
+    """The service's scalable target and its scaling policies by name."""
+    resource_id = f"service/{service['clusterArn'].split('/')[-1]}/{service['serviceName']}"
+    autoscaling = aws("application-autoscaling")
+    (target,) = autoscaling.describe_scalable_targets(
+        ServiceNamespace="ecs", ResourceIds=[resource_id]
+    )["ScalableTargets"]
+    found = autoscaling.describe_scaling_policies(ServiceNamespace="ecs", ResourceId=resource_id)
+    return target, {p["PolicyName"]: p for p in found["ScalingPolicies"]}
+
+
 def stack_names(aws) -> set[str]:
     summaries = aws("cloudformation").list_stacks()["StackSummaries"]
     return {s["StackName"] for s in summaries if s["StackStatus"] != "DELETE_COMPLETE"}
@@ -111,6 +167,9 @@ def test_dev_launches_with_the_newest_image_and_prints_a_summary(emulator, aws):
     assert "most recently pushed image" in result.stderr
     assert "Deployed dev/service:" in result.stdout
     assert "1 running / 1 desired" in result.stdout
+    url = outputs(aws, "product-service-dev-load-balancer")["Url"]
+    assert url.startswith("http://") and url.endswith(".elb.amazonaws.com")
+    assert f"url              {url}" in result.stdout
     assert "product-service-dev:1" in result.stdout
     assert newest.url in result.stdout
     service, task = live_service(aws, "dev")
@@ -142,13 +201,62 @@ def test_dev_service_is_live_as_declared(aws):
         "rollback": True,
     }
     network = service["networkConfiguration"]["awsvpcConfiguration"]
-    default_vpc = aws("ec2").describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])
-    subnets = aws("ec2").describe_subnets(
-        Filters=[{"Name": "vpc-id", "Values": [default_vpc["Vpcs"][0]["VpcId"]]}]
-    )["Subnets"]
-    assert sorted(network["subnets"]) == sorted(s["SubnetId"] for s in subnets)
+    # The first two zones' subnets: the load balancer's zones, where it can reach tasks.
+    two_zones = first_subnet_per_zone(aws, default_vpc_id(aws), {}, zones=2)
+    assert network["subnets"] == two_zones
     assert network["assignPublicIp"] == "ENABLED"
     assert (service["desiredCount"], service["runningCount"]) == (1, 1)
+
+
+def test_dev_is_served_over_http_by_its_load_balancer(aws):
+    balancer = front_door(aws, "dev")
+    assert (balancer["Scheme"], balancer["Type"]) == ("internet-facing", "application")
+    zones = sorted(z["SubnetId"] for z in balancer["AvailabilityZones"])
+    assert zones == sorted(first_subnet_per_zone(aws, default_vpc_id(aws), {}, zones=2))
+    assert balancer["SecurityGroups"] == [balancer["Outputs"]["SecurityGroupId"]]
+    assert balancer["Attributes"]["routing.http.drop_invalid_header_fields.enabled"] == "true"
+    assert balancer["Attributes"]["access_logs.s3.enabled"] == "false"
+    assert list(balancer["Listeners"]) == [80]  # no certificate: plain HTTP only
+    assert balancer["Listeners"][80]["Protocol"] == "HTTP"
+
+    service, _ = live_service(aws, "dev")
+    (registration,) = service["loadBalancers"]
+    assert (registration["containerName"], registration["containerPort"]) == (
+        "ProductService",
+        3000,
+    )
+    listener = balancer["Listeners"][80]["ListenerArn"]
+    assert forwarded_target_group(aws, listener) == registration["targetGroupArn"]
+    group = target_group(aws, registration["targetGroupArn"])
+    assert (group["TargetType"], group["Port"], group["HealthCheckPath"]) == ("ip", 3000, "/hello")
+    assert (group["HealthCheckIntervalSeconds"], group["HealthyThresholdCount"]) == (5, 2)
+    assert group["Attributes"]["deregistration_delay.timeout_seconds"] == "5"
+    assert group["LoadBalancerArns"] == [balancer["LoadBalancerArn"]]
+    assert service["healthCheckGracePeriodSeconds"] == 30
+
+
+def test_dev_tasks_admit_only_the_load_balancer(aws):
+    service, _ = live_service(aws, "dev")
+    (group_id,) = service["networkConfiguration"]["awsvpcConfiguration"]["securityGroups"]
+    (group,) = aws("ec2").describe_security_groups(GroupIds=[group_id])["SecurityGroups"]
+    (rule,) = group["IpPermissions"]
+    assert (rule["IpProtocol"], rule["FromPort"], rule["ToPort"]) == ("tcp", 3000, 3000)
+    assert rule["IpRanges"] == []
+    load_balancer_group = front_door(aws, "dev")["SecurityGroups"][0]
+    assert [pair["GroupId"] for pair in rule["UserIdGroupPairs"]] == [load_balancer_group]
+
+
+def test_dev_scales_between_one_and_two_tasks(aws):
+    service, _ = live_service(aws, "dev")
+    target, policies = scaling(aws, service)
+    assert (target["MinCapacity"], target["MaxCapacity"]) == (1, 2)
+    assert set(policies) == {"cpu", "requests"}
+    label = policies["requests"]["TargetTrackingScalingPolicyConfiguration"][
+        "PredefinedMetricSpecification"
+    ]["ResourceLabel"]
+    balancer, group = label.split("/targetgroup/")
+    assert balancer == outputs(aws, "product-service-dev-load-balancer")["LoadBalancerFullName"]
+    assert f"targetgroup/{group}" == service["loadBalancers"][0]["targetGroupArn"].split(":")[-1]
 
 
 def test_prod_launches_the_named_image_in_its_private_subnets(emulator, aws):
@@ -174,7 +282,10 @@ def test_prod_launches_the_named_image_in_its_private_subnets(emulator, aws):
         "maximumPercent": 200,
         "minimumHealthyPercent": 100,
     }
+    # No DesiredCount is declared: registering the scalable target raised it to its minimum.
     assert (service["desiredCount"], service["runningCount"]) == (2, 2)
+    target, _ = scaling(aws, service)
+    assert (target["MinCapacity"], target["MaxCapacity"]) == (2, 10)
 
     assert (task["cpu"], task["memory"], task["networkMode"]) == ("256", "512", "awsvpc")
     assert task["requiresCompatibilities"] == ["FARGATE"]
@@ -218,12 +329,50 @@ def test_release_verify_and_smoke_test_pass_on_what_runs(emulator, aws, tmp_path
     assert "2 running / 2 desired" in smoke.stdout
 
 
+def test_prod_is_served_over_https_and_redirects_http(aws):
+    balancer = front_door(aws, "prod")
+    vpc = aws("ec2").describe_vpcs(Filters=[{"Name": "tag:Name", "Values": [PROD_VPC_NAME]}])
+    public = first_subnet_per_zone(aws, vpc["Vpcs"][0]["VpcId"], {"Tier": "public"}, zones=3)
+    assert sorted(z["SubnetId"] for z in balancer["AvailabilityZones"]) == sorted(public)
+    assert sorted(balancer["Listeners"]) == [80, 443]
+    https, http = balancer["Listeners"][443], balancer["Listeners"][80]
+    assert (https["Protocol"], https["SslPolicy"]) == (
+        "HTTPS",
+        "ELBSecurityPolicy-TLS13-1-2-2021-06",
+    )
+    issued = aws("acm").list_certificates(CertificateStatuses=["ISSUED"])["CertificateSummaryList"]
+    seeded = next(c["CertificateArn"] for c in issued if c["DomainName"] == PROD_DOMAIN)
+    assert https["Certificates"] == [{"CertificateArn": seeded}]
+    assert http["DefaultActions"] == [
+        {
+            "Type": "redirect",
+            "RedirectConfig": {"Protocol": "HTTPS", "Port": "443", "StatusCode": "HTTP_301"},
+        }
+    ]
+    assert balancer["Outputs"]["Url"] == f"https://{PROD_DOMAIN}"
+
+    service, _ = live_service(aws, "prod")
+    group_arn = service["loadBalancers"][0]["targetGroupArn"]
+    assert forwarded_target_group(aws, https["ListenerArn"]) == group_arn
+    group = target_group(aws, group_arn)
+    assert (group["HealthCheckIntervalSeconds"], group["HealthyThresholdCount"]) == (10, 2)
+    assert group["Attributes"]["deregistration_delay.timeout_seconds"] == "30"
+
+
+def test_prod_access_logs_go_to_an_encrypted_bucket(aws):
+    attributes = front_door(aws, "prod")["Attributes"]
+    assert attributes["access_logs.s3.enabled"] == "true"
+    encryption = aws("s3").get_bucket_encryption(Bucket=attributes["access_logs.s3.bucket"])
+    (rule,) = encryption["ServerSideEncryptionConfiguration"]["Rules"]
+    assert rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+
+
 def test_relaunch_with_nothing_changed_updates_nothing(emulator, aws):
     before = live_service(aws, "prod")[1]["revision"]
     result = sceptre(emulator, "--var", "image_tag=1.0.0", "launch", "-y", "prod")
     assert result.returncode == 0, result.stdout + result.stderr
-    # cluster, service, pipeline and drift-monitor (its CDK synth is deterministic)
-    assert result.stderr.count("No updates to perform") == 4
+    # cluster, load balancer, service, pipeline and drift-monitor (its CDK synth is deterministic)
+    assert result.stderr.count("No updates to perform") == 5
     assert "UPDATE_IN_PROGRESS" not in result.stderr
     assert live_service(aws, "prod")[1]["revision"] == before
 
@@ -243,11 +392,12 @@ def test_a_new_image_becomes_a_new_revision(emulator, aws):
     assert task["containerDefinitions"][0]["name"] == "ProductService"
     assert f"product-service-prod:{task['revision']}" in result.stdout
     assert service["serviceArn"] == old_service["serviceArn"]  # updated in place
+    assert service["desiredCount"] == 2  # what autoscaling set, not ECS's default
 
 
 def test_prod_is_protected_and_torn_down_only_on_purpose(emulator, aws):
     cfn = aws("cloudformation")
-    for name in ("cluster", "service", "pipeline"):
+    for name in ("cluster", "load-balancer", "service", "pipeline", "drift-monitor"):
         described = cfn.describe_stacks(StackName=f"product-service-prod-{name}")["Stacks"][0]
         assert described["EnableTerminationProtection"] is True
         policy = cfn.get_stack_policy(StackName=f"product-service-prod-{name}")
@@ -264,9 +414,13 @@ def test_prod_is_protected_and_torn_down_only_on_purpose(emulator, aws):
     assert wrong.returncode == 2
     assert "--confirm must be 'product-service-prod'" in wrong.stderr
 
+    log_bucket = front_door(aws, "prod")["Attributes"]["access_logs.s3.bucket"]
     done = script(emulator, "scripts.teardown", "prod", "--confirm", "product-service-prod")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "AWS::Logs::LogGroup /ecs/product-service-prod" in done.stdout
+    assert f"AWS::S3::Bucket {log_bucket}" in done.stdout  # access logs: DeletionPolicy Retain
+    buckets = {b["Name"] for b in aws("s3").list_buckets()["Buckets"]}
+    assert log_bucket in buckets
 
 
 def test_dev_deletes_plainly_and_prod_logs_outlive_prod(emulator, aws):
@@ -276,3 +430,5 @@ def test_dev_deletes_plainly_and_prod_logs_outlive_prod(emulator, aws):
     groups = {g["logGroupName"] for g in aws("logs").describe_log_groups()["logGroups"]}
     assert "/ecs/product-service-prod" in groups  # DeletionPolicy: Retain
     assert "/ecs/product-service-dev" not in groups
+    assert aws("elbv2").describe_load_balancers()["LoadBalancers"] == []
+    assert aws("elbv2").describe_target_groups()["TargetGroups"] == []

@@ -15,6 +15,17 @@ OTHER = {"dev": "prod", "prod": "dev"}
 # Actions that accept no resource-level scope, so "*" is their only form (all read-only,
 # but for task definition (de)registration and the ECR login token).
 UNSCOPABLE = {
+    "acm:ListCertificates",
+    "application-autoscaling:DescribeScalableTargets",
+    "application-autoscaling:DescribeScalingPolicies",
+    "cloudwatch:DescribeAlarms",
+    "elasticloadbalancing:DescribeListeners",
+    "elasticloadbalancing:DescribeLoadBalancerAttributes",
+    "elasticloadbalancing:DescribeLoadBalancers",
+    "elasticloadbalancing:DescribeRules",
+    "elasticloadbalancing:DescribeTags",
+    "elasticloadbalancing:DescribeTargetGroupAttributes",
+    "elasticloadbalancing:DescribeTargetGroups",
     "ec2:DescribeSecurityGroups",
     "ec2:DescribeSubnets",
     "ec2:DescribeVpcs",
@@ -158,6 +169,7 @@ def test_deploy_role_reaches_nothing_of_the_other_environment(env):
     stacks = [r["Fn::Sub"] for r in statements["OwnStacks"]["Resource"]]
     assert [s.split(":stack/")[1] for s in stacks] == [
         f"product-service-{env}-cluster/*",
+        f"product-service-{env}-load-balancer/*",
         f"product-service-{env}-service/*",
     ]  # the workload stacks, not the pipeline: it cannot change itself
     assert statements["OwnSecurityGroups"]["Condition"] == {

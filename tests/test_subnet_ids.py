@@ -81,3 +81,42 @@ def test_bad_argument_is_rejected(stack, argument):
         SubnetIds(argument=argument, stack=stack).resolve()
 
     assert "!subnet_ids" in str(error.value)
+
+
+def test_max_azs_keeps_one_subnet_in_each_of_the_first_zones(stack, aws):
+    ec2 = aws("ec2")
+    default_vpc = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])
+    vpc_filter = [{"Name": "vpc-id", "Values": [default_vpc["Vpcs"][0]["VpcId"]]}]
+    subnets = ec2.describe_subnets(Filters=vpc_filter)["Subnets"]
+    zones = sorted({s["AvailabilityZone"] for s in subnets})
+
+    result = SubnetIds(argument={"max_azs": 2}, stack=stack).resolve().split(",")
+
+    assert len(zones) > 2  # otherwise the limit would not be tested
+    by_id = {s["SubnetId"]: s["AvailabilityZone"] for s in subnets}
+    assert [by_id[subnet_id] for subnet_id in result] == zones[:2]
+
+
+def test_max_azs_never_gives_two_subnets_in_one_zone(stack, aws):
+    ec2 = aws("ec2")
+    name = f"two-in-a-{uuid.uuid4().hex[:8]}"
+    vpc_id = ec2.create_vpc(CidrBlock="10.94.0.0/16")["Vpc"]["VpcId"]
+    ec2.create_tags(Resources=[vpc_id], Tags=[{"Key": "Name", "Value": name}])
+    created = [
+        ec2.create_subnet(VpcId=vpc_id, CidrBlock=cidr, AvailabilityZone=zone)["Subnet"]
+        for cidr, zone in (
+            ("10.94.1.0/24", "us-east-1a"),
+            ("10.94.2.0/24", "us-east-1a"),
+            ("10.94.3.0/24", "us-east-1b"),
+        )
+    ]
+    first_in_a = min(s["SubnetId"] for s in created[:2])
+
+    result = SubnetIds(argument={"vpc_name": name, "max_azs": 3}, stack=stack).resolve()
+
+    assert result.split(",") == [first_in_a, created[2]["SubnetId"]]
+
+
+def test_max_azs_below_min_azs_is_rejected(stack):
+    with pytest.raises(InvalidResolverArgumentError, match=r"max_azs \(1\) is below min_azs"):
+        SubnetIds(argument={"min_azs": 2, "max_azs": 1}, stack=stack).resolve()

@@ -9,9 +9,18 @@ from cfnlint.api import ManualArgs, lint
 from sceptre.context import SceptreContext
 from sceptre.plan.plan import SceptrePlan
 
-from tests.templates import ENVIRONMENTS, ROOT, only, render, stack_config
+from tests.templates import (
+    ENVIRONMENTS,
+    ROOT,
+    copy_project,
+    only,
+    render,
+    rendered,
+    stack_config,
+    variant,
+)
 
-RENDERED = {env: render(env) for env in ENVIRONMENTS}
+RENDERED = {env: rendered(env) for env in ENVIRONMENTS}
 
 
 def service(env: str) -> dict:
@@ -20,6 +29,10 @@ def service(env: str) -> dict:
 
 def cluster(env: str) -> dict:
     return RENDERED[env][f"{env}/cluster"]["template"]
+
+
+def load_balancer(env: str) -> dict:
+    return RENDERED[env][f"{env}/load-balancer"]["template"]
 
 
 def props(template: dict, resource_type: str) -> dict:
@@ -40,9 +53,14 @@ def test_every_environment_has_the_same_stack_files_with_the_same_content():
         env: sorted(p.name for p in (ROOT / "config" / env).glob("*.yaml")) for env in ENVIRONMENTS
     }
     assert files["dev"] == files["prod"]
-    assert {"cluster.yaml", "service.yaml", "pipeline.yaml", "drift-monitor.yaml"} <= set(
-        files["dev"]
-    )
+    stack_files = {
+        "cluster.yaml",
+        "load-balancer.yaml",
+        "service.yaml",
+        "pipeline.yaml",
+        "drift-monitor.yaml",
+    }
+    assert stack_files <= set(files["dev"])
     for stack_file in set(files["dev"]) - {"config.yaml"}:
         dev, prod = ((ROOT / "config" / env / stack_file).read_text() for env in ENVIRONMENTS)
         assert dev == prod, f"config/*/{stack_file} differ: move the difference to config.yaml"
@@ -56,9 +74,7 @@ def test_templates_do_not_branch_on_the_environment_name():
 
 
 def test_a_third_environment_is_one_folder_of_config(tmp_path: Path):
-    project = tmp_path / "project"
-    shutil.copytree(ROOT / "config", project / "config")
-    shutil.copytree(ROOT / "templates", project / "templates")
+    project = copy_project(tmp_path)
     staging = project / "config" / "staging"
     shutil.copytree(project / "config" / "dev", staging)
     config = yaml.safe_load((staging / "config.yaml").read_text())
@@ -71,6 +87,7 @@ def test_a_third_environment_is_one_folder_of_config(tmp_path: Path):
 
     assert set(rendered) == {
         "staging/cluster",
+        "staging/load-balancer",
         "staging/service",
         "staging/pipeline",
         "staging/drift-monitor",
@@ -81,7 +98,11 @@ def test_a_third_environment_is_one_folder_of_config(tmp_path: Path):
     plan = SceptrePlan(SceptreContext(project_path=str(project), command_path="staging"))
     stacks = {s.name: s for s in plan.graph}
     assert stacks["staging/service"].external_name == "product-service-staging-service"
-    assert [d.name for d in stacks["staging/service"].dependencies] == ["staging/cluster"]
+    assert sorted(d.name for d in stacks["staging/service"].dependencies) == [
+        "staging/cluster",
+        "staging/load-balancer",
+    ]
+    assert [d.name for d in stacks["staging/load-balancer"].dependencies] == ["staging/cluster"]
 
 
 # --- cluster ---
@@ -177,16 +198,8 @@ def test_image_parameter_accepts_only_digest_pinned_images(env):
 
 
 def test_cpu_and_memory_come_from_config(tmp_path: Path):
-    project = tmp_path / "project"
-    shutil.copytree(ROOT / "config", project / "config")
-    shutil.copytree(ROOT / "templates", project / "templates")
-    config_file = project / "config" / "prod" / "config.yaml"
-    config = yaml.safe_load(config_file.read_text())
-    config["sceptre_user_data"].update(cpu=1024, memory=2048)
-    config_file.write_text(yaml.safe_dump(config))
-    task = props(
-        render("prod/service.yaml", project)["prod/service"]["template"], "AWS::ECS::TaskDefinition"
-    )
+    rendered = variant(tmp_path, "prod", cpu=1024, memory=2048)
+    task = props(rendered["service"]["template"], "AWS::ECS::TaskDefinition")
     assert (task["Cpu"], task["Memory"]) == ("1024", "2048")
 
 
@@ -209,7 +222,16 @@ def test_service_runs_in_the_resolved_subnets_behind_its_own_security_group(env)
     assert network["SecurityGroups"] == [{"Ref": "ServiceSecurityGroup"}]
     group = props(template, "AWS::EC2::SecurityGroup")
     assert group["VpcId"] == {"Ref": "VpcId"}
-    assert "SecurityGroupIngress" not in group  # no inbound traffic at all
+    # Inbound: the load balancer alone, on the container port.
+    assert group["SecurityGroupIngress"] == [
+        {
+            "Description": "Requests and health checks from the load balancer",
+            "IpProtocol": "tcp",
+            "FromPort": 3000,
+            "ToPort": 3000,
+            "SourceSecurityGroupId": {"Ref": "LoadBalancerSecurityGroupId"},
+        }
+    ]
     assert all(rule["FromPort"] == rule["ToPort"] == 443 for rule in group["SecurityGroupEgress"])
 
 
@@ -218,7 +240,6 @@ def test_dev_and_prod_differ_where_config_says():
         props(service("dev"), "AWS::ECS::Service"),
         props(service("prod"), "AWS::ECS::Service"),
     )
-    assert (dev["DesiredCount"], prod["DesiredCount"]) == (1, 2)
     assert dev["CapacityProviderStrategy"] == [{"CapacityProvider": "FARGATE_SPOT", "Weight": 1}]
     assert (
         "LaunchType" not in dev
@@ -229,9 +250,18 @@ def test_dev_and_prod_differ_where_config_says():
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
-def test_parameters_are_the_articles_plus_the_cluster(env):
+def test_parameters_are_the_articles_plus_the_cluster_and_load_balancer(env):
     parameters = service(env)["Parameters"]
-    assert set(parameters) == {"VpcId", "SubnetIds", "Image", "ClusterName"}
+    assert set(parameters) == {
+        "VpcId",
+        "SubnetIds",
+        "Image",
+        "ClusterName",
+        "ListenerArn",
+        "LoadBalancerSecurityGroupId",
+        "LoadBalancerFullName",
+        "ServiceUrl",
+    }
     assert parameters["VpcId"]["Type"] == "AWS::EC2::VPC::Id"
     assert parameters["SubnetIds"]["Type"] == "List<AWS::EC2::Subnet::Id>"
 
@@ -296,7 +326,7 @@ def test_prod_needs_two_zones_and_an_explicit_image_tag(env, min_azs, require_ta
 
 # --- cfn-lint ---
 
-ALL_STACKS = [(env, name) for env in ENVIRONMENTS for name in RENDERED[env]]
+ALL_STACKS = sorted((env, name) for env in ENVIRONMENTS for name in RENDERED[env])
 
 
 @pytest.mark.parametrize(("env", "stack"), ALL_STACKS)

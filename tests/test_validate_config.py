@@ -40,10 +40,10 @@ def test_a_fargate_size_that_does_not_exist_is_refused_with_the_pairs_it_could_b
 
 def test_a_typo_in_a_key_is_reported_with_the_known_keys():
     bad = config("dev")
-    bad["sceptre_user_data"]["desired_cont"] = 1
+    bad["sceptre_user_data"]["deregistration_dela"] = 1
     ((key, value, allowed),) = find_problems(bad, "dev")
-    assert key == "sceptre_user_data.desired_cont"
-    assert "desired_count" in allowed
+    assert key == "sceptre_user_data.deregistration_dela"
+    assert "deregistration_delay" in allowed
 
 
 def test_names_must_agree_with_the_folder():
@@ -54,8 +54,8 @@ def test_names_must_agree_with_the_folder():
 
 def test_the_hook_stops_the_launch_with_the_first_problem(capsys):
     stack = stack_config("dev")["dev/cluster"]
-    stack.config["sceptre_user_data"]["desired_count"] = -1
-    with pytest.raises(InvalidConfigError, match="desired_count = -1; allowed: at least 0"):
+    stack.config["sceptre_user_data"]["deregistration_delay"] = -1
+    with pytest.raises(InvalidConfigError, match="deregistration_delay = -1; allowed: at least 0"):
         ValidateConfig(stack=stack).run()
     assert "1 problem(s) in the dev configuration; nothing was changed" in capsys.readouterr().err
 
