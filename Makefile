@@ -5,6 +5,7 @@
 PYTHON ?= python3
 VENV := .venv
 EMULATOR_VENV := .venv-emulator
+SCANNER_VENV := .venv-scanners
 EMULATOR_PORT ?= 5055
 # jsii (the CDK drift-monitor stack) warns on every synth that Node 20 is past end of life.
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION ?= 20
@@ -15,7 +16,7 @@ export JSII_DEPRECATED ?= quiet
 demo: $(VENV)/.installed $(EMULATOR_VENV)/.installed node_modules/.installed
 	$(VENV)/bin/python -m scripts.demo
 
-test: $(VENV)/.installed $(EMULATOR_VENV)/.installed node_modules/.installed lint
+test: $(VENV)/.installed $(EMULATOR_VENV)/.installed $(SCANNER_VENV)/.installed node_modules/.installed lint
 	$(VENV)/bin/python -m pytest
 
 # Rollout floor, monthly cost and emulator launch time, as one table (bench/; not tests).
@@ -48,10 +49,15 @@ $(EMULATOR_VENV)/.installed: emulator/requirements.txt
 	$(EMULATOR_VENV)/bin/pip install --quiet --disable-pip-version-check -r emulator/requirements.txt
 	touch $@
 
+$(SCANNER_VENV)/.installed: scanners/requirements.txt
+	$(PYTHON) -m venv $(SCANNER_VENV)
+	$(SCANNER_VENV)/bin/pip install --quiet --disable-pip-version-check -r scanners/requirements.txt
+	touch $@
+
 # sceptre-cdk-handler refuses to synthesize unless npm lists cdk-assets (package-lock.json).
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 clean:
-	rm -rf $(VENV) $(EMULATOR_VENV) node_modules .pytest_cache .ruff_cache .dump *.egg-info
+	rm -rf $(VENV) $(EMULATOR_VENV) $(SCANNER_VENV) node_modules .pytest_cache .ruff_cache .dump *.egg-info

@@ -195,6 +195,7 @@ SCHEMA: dict[str, Any] = {
                 "log_retention_days": {"enum": LOG_RETENTION_DAYS},
                 "log_deletion_policy": {"enum": ["Delete", "Retain"]},
                 "assign_public_ip": {"enum": ["ENABLED", "DISABLED"]},
+                "public_ip_reason": {"type": "string", "minLength": 20},
                 "capacity_provider_strategy": {
                     "type": "array",
                     "items": {
@@ -223,6 +224,11 @@ def cross_field_problems(config: dict[str, Any], folder: str) -> list[tuple[str,
         problems.append(
             ("sceptre_user_data.memory", user["memory"],
              f"with cpu {user['cpu']} Fargate accepts memory {_span(allowed)}")
+        )  # fmt: skip
+    if user["assign_public_ip"] == "ENABLED" and not user.get("public_ip_reason"):
+        problems.append(
+            ("sceptre_user_data.public_ip_reason", _ABSENT,
+             "why tasks need a public IP: required when assign_public_ip is ENABLED")
         )  # fmt: skip
     scaling = user["autoscaling"]
     if scaling["min"] > scaling["max"]:
@@ -255,6 +261,9 @@ def cross_field_problems(config: dict[str, Any], folder: str) -> list[tuple[str,
     if tag != env:
         problems.append(("stack_tags.Environment", tag, f"{env!r} (deploy permissions use it)"))
     return problems
+
+
+_ABSENT = None  # shown as None: the key is not set
 
 
 def _span(values: list[int]) -> str:

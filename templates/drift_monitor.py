@@ -120,6 +120,8 @@ class DriftMonitor(SceptreCdkStack):
         environment, prefix = user["environment"], user["stack_prefix"]
 
         topic = sns.Topic(self, "Alerts", display_name=f"Drift alerts: {environment}")
+        # Encrypted at rest with the AWS managed key, which publishers in this account may use.
+        topic.node.default_child.add_property_override("KmsMasterKeyId", "alias/aws/sns")
 
         project_name = f"{prefix}drift-check"
         role = iam.Role(

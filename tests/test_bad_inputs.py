@@ -90,6 +90,7 @@ CASES = [
     Case("retention-cloudwatch-rejects", "log_retention_days = 8; allowed: one of 1, 3, 5, 7, 14", user(log_retention_days=8)),
     Case("deletion-policy-unknown", "log_deletion_policy = 'Keep'; allowed: one of 'Delete', 'Retain'", user(log_deletion_policy="Keep")),
     Case("public-ip-not-enabled-disabled", "assign_public_ip = 'yes'; allowed: one of 'ENABLED', 'DISABLED'", user(assign_public_ip="yes")),
+    Case("public-ip-without-a-reason", "sceptre_user_data.public_ip_reason = None; allowed: why tasks need a public IP", lambda c: c["sceptre_user_data"].pop("public_ip_reason")),
     Case("capacity-provider-unknown", "capacity_provider_strategy[0].provider = 'SPOT'; allowed: one of 'FARGATE', 'FARGATE_SPOT'", user(capacity_provider_strategy=[{"provider": "SPOT", "weight": 1}])),
     Case("capacity-weight-negative", "capacity_provider_strategy[0].weight = -1; allowed: at least 0", user(capacity_provider_strategy=[{"provider": "FARGATE", "weight": -1}])),
     Case("typo-in-a-key", "sceptre_user_data.desired_count = 1; allowed: a known key:", user(desired_count=1)),

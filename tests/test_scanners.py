@@ -1,0 +1,91 @@
+"""Security scanners over every rendered template: zero findings, every exception reasoned.
+
+checkov runs from its own virtual environment (.venv-scanners) with the project's custom
+checks (scanners/checks/) for what it checks only on Terraform. cfn-lint -c I runs in
+tests/test_templates.py and tests/test_pipeline_templates.py.
+"""
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.templates import ROOT, render
+
+CHECKOV = ROOT / ".venv-scanners" / "bin" / "checkov"
+CUSTOM = ["CKV_PS_1", "CKV_PS_2", "CKV_PS_3", "CKV_PS_4", "CKV_PS_5"]
+
+
+def checkov(folder: Path) -> dict:
+    result = subprocess.run(
+        [str(CHECKOV), "-d", str(folder), "--framework", "cloudformation", "--skip-download",
+         "--external-checks-dir", str(ROOT / "scanners" / "checks"), "-o", "json"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode in (0, 1), result.stderr  # 1: findings, which the tests read
+    report = json.loads(result.stdout)
+    return report[0] if isinstance(report, list) else report
+
+
+@pytest.fixture(scope="module")
+def project_report(tmp_path_factory) -> dict:
+    folder = tmp_path_factory.mktemp("rendered")
+    for group in ("dev", "prod", "shared"):
+        for name, found in render(group).items():
+            (folder / (name.replace("/", "-") + ".yaml")).write_text(found["text"])
+    return checkov(folder)
+
+
+def test_every_template_of_every_environment_passes(project_report):
+    failed = [
+        f"{f['check_id']} {f['resource']} in {f['file_path']}"
+        for f in project_report["results"].get("failed_checks", [])
+    ]
+    assert failed == []
+    assert project_report["summary"]["resource_count"] > 50
+
+
+def test_the_projects_own_checks_ran(project_report):
+    ran = {c["check_id"] for c in project_report["results"]["passed_checks"]}
+    ran |= {c["check_id"] for c in project_report["results"]["skipped_checks"]}
+    assert set(CUSTOM) <= ran
+
+
+def test_every_exception_carries_its_reason(project_report):
+    skipped = project_report["results"]["skipped_checks"]
+    assert skipped, "expected the documented exceptions"
+    for check in skipped:
+        assert len(check["check_result"].get("suppress_comment") or "") >= 20, check["check_id"]
+    assert ("CKV_PS_5", "AWS::CodeBuild::Project.BuildProject") in {
+        (c["check_id"], c["resource"]) for c in skipped
+    }  # the one privileged build, with its reason
+
+
+BAD = {
+    "public-ip.json": {"Service": {"Type": "AWS::ECS::Service", "Properties": {
+        "NetworkConfiguration": {"AwsvpcConfiguration": {"AssignPublicIp": "ENABLED"}}}}},
+    "one-role.json": {"Task": {"Type": "AWS::ECS::TaskDefinition", "Properties": {
+        "ExecutionRoleArn": {"Fn::GetAtt": ["Role", "Arn"]},
+        "TaskRoleArn": {"Fn::GetAtt": ["Role", "Arn"]}}}},
+    "wildcard.json": {"Role": {"Type": "AWS::IAM::Role", "Properties": {
+        "AssumeRolePolicyDocument": {},
+        "Policies": [{"PolicyName": "p", "PolicyDocument": {"Statement": [
+            {"Effect": "Allow", "Action": "ecs:Describe*", "Resource": "*"}]}}]}}},
+    "plain-artifacts.json": {"Pipeline": {"Type": "AWS::CodePipeline::Pipeline", "Properties": {
+        "ArtifactStore": {"Type": "S3", "Location": "bucket"}}}},
+    "privileged.json": {"Build": {"Type": "AWS::CodeBuild::Project", "Properties": {
+        "Environment": {"PrivilegedMode": True}}}},
+}  # fmt: skip
+
+
+def test_the_projects_checks_catch_what_they_are_for(tmp_path):
+    for name, resources in BAD.items():
+        template = {"AWSTemplateFormatVersion": "2010-09-09", "Resources": resources}
+        (tmp_path / name).write_text(json.dumps(template))
+    report = checkov(tmp_path)
+    failed = {
+        (f["check_id"], Path(f["file_path"]).name) for f in report["results"]["failed_checks"]
+    }
+    expected = zip(CUSTOM, BAD, strict=True)
+    assert set(expected) <= failed
