@@ -13,13 +13,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import boto3
 import pytest
 import yaml
 
-from emulator.process import REGION, Emulator, free_port
+from emulator.process import free_port
 from emulator.seed import fake_manifest
 from tests.templates import copy_project
+from tests.test_launch import aws, emulator  # noqa: F401  (this module gets its own emulator)
 
 SCEPTRE = Path(sys.executable).with_name("sceptre")
 
@@ -123,20 +123,6 @@ CASES = [
     Case("credentials-missing", "no AWS credentials found: set AWS_PROFILE, run 'aws sso login'", env=NO_CREDENTIALS),
     Case("credentials-expired", "AWS refused the credentials (RequestExpired: Request has expired.)", env={"AWS_ACCESS_KEY_ID": "EXPIREDKEY"}),
 ]  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def emulator():
-    with Emulator() as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def aws(emulator):
-    session = boto3.Session(
-        aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION
-    )
-    return lambda service: session.client(service, endpoint_url=emulator.url)
 
 
 def snapshot(aws) -> dict:

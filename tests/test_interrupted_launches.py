@@ -40,6 +40,16 @@ def launch(emulator: Emulator) -> subprocess.Popen:
     )
 
 
+def launch_and_wait(emulator: Emulator) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(SCEPTRE), "launch", "-y", "dev"],
+        cwd=ROOT,
+        env=environment(emulator),
+        capture_output=True,
+        text=True,
+    )
+
+
 def cloudformation(emulator: Emulator):
     return boto3.client(
         "cloudformation",
@@ -88,13 +98,7 @@ def test_emulator_stopped_mid_launch_gives_a_clear_error_and_a_rerun_completes()
     assert any(message in output for message in clear), output
 
     with Emulator(port=port) as second:
-        rerun = subprocess.run(
-            [str(SCEPTRE), "launch", "-y", "dev"],
-            cwd=ROOT,
-            env=environment(second),
-            capture_output=True,
-            text=True,
-        )
+        rerun = launch_and_wait(second)
         assert rerun.returncode == 0, rerun.stdout + rerun.stderr
         assert_dev_is_whole(second)
 
@@ -107,13 +111,7 @@ def test_ctrl_c_mid_launch_leaves_nothing_that_blocks_the_next_one():
         running.communicate(timeout=60)
         assert running.returncode != 0
 
-        rerun = subprocess.run(
-            [str(SCEPTRE), "launch", "-y", "dev"],
-            cwd=ROOT,
-            env=environment(emulator),
-            capture_output=True,
-            text=True,
-        )
+        rerun = launch_and_wait(emulator)
         assert rerun.returncode == 0, rerun.stdout + rerun.stderr
         assert_dev_is_whole(emulator)
 
@@ -125,12 +123,6 @@ def test_two_launches_at_once_leave_one_whole_environment():
         assert 0 in [p.returncode for p in both], outputs
         assert_dev_is_whole(emulator)
 
-        again = subprocess.run(
-            [str(SCEPTRE), "launch", "-y", "dev"],
-            cwd=ROOT,
-            env=environment(emulator),
-            capture_output=True,
-            text=True,
-        )
+        again = launch_and_wait(emulator)
         assert again.returncode == 0, again.stdout + again.stderr
         assert again.stderr.count("No updates to perform") == len(STACKS)
