@@ -83,7 +83,12 @@ def launch_seconds(count: int) -> float:
             aws_access_key_id="testing",
             aws_secret_access_key="testing",
         )
-        stacks = cfn.describe_stacks()["Stacks"]
+        # The bench's own stacks: the emulator also holds its seeded registry stack.
+        stacks = [
+            s
+            for s in cfn.describe_stacks()["Stacks"]
+            if s["StackName"].startswith("product-service-bench-")
+        ]
         complete = [s for s in stacks if s["StackStatus"] == "CREATE_COMPLETE"]
         if len(complete) != count * STACKS_PER_ENVIRONMENT:
             raise RuntimeError(
