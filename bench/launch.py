@@ -12,7 +12,6 @@ The emulator answers at once, so the figures are Sceptre's own overhead, dominat
 (a load balancer: a few minutes). What they show is how the launch grows with the count.
 """
 
-import os
 import shutil
 import subprocess
 import sys
@@ -20,11 +19,10 @@ import tempfile
 import time
 from pathlib import Path
 
-import boto3
 import yaml
 
 from bench.report import Row, format_table
-from emulator.process import REGION, ROOT, Emulator
+from emulator.process import ROOT, Emulator
 
 SCEPTRE = Path(sys.executable).with_name("sceptre")
 COUNTS = (1, 2, 4, 8)
@@ -60,8 +58,7 @@ def launch_seconds(count: int) -> float:
     """Wall time of one ``sceptre launch`` of ``count`` environments on a fresh emulator."""
     with tempfile.TemporaryDirectory() as folder, Emulator() as emulator:
         project = make_project(Path(folder), count)
-        env = {k: v for k, v in os.environ.items() if k not in ("AWS_PROFILE", "IMAGE_TAG")}
-        env.update(emulator.env())
+        env = emulator.child_env()
         started = time.monotonic()
         result = subprocess.run(
             [str(SCEPTRE), "launch", "-y", "bench"],
@@ -76,13 +73,7 @@ def launch_seconds(count: int) -> float:
             raise RuntimeError(
                 f"launching {count} environments failed:\n{result.stdout}\n{result.stderr}"
             )
-        cfn = boto3.client(
-            "cloudformation",
-            region_name=REGION,
-            endpoint_url=emulator.url,
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        )
+        cfn = emulator.client("cloudformation")
         # The bench's own stacks: the emulator also holds its seeded registry stack.
         stacks = [
             s

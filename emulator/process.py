@@ -7,6 +7,7 @@ import tempfile
 import time
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 EMULATOR_PYTHON = Path(os.environ.get("EMULATOR_PYTHON", ROOT / ".venv-emulator/bin/python"))
@@ -72,6 +73,28 @@ class Emulator:
             "AWS_SECRET_ACCESS_KEY": "testing",
             "AWS_DEFAULT_REGION": REGION,
         }
+
+    def child_env(self, *unset: str) -> dict[str, str]:
+        """This process's environment pointed at the emulator, for a child process.
+
+        AWS_PROFILE (it would win over the dummy keys) and IMAGE_TAG (it would choose the
+        image) are left out, as are any other names given.
+        """
+        dropped = {"AWS_PROFILE", "IMAGE_TAG", *unset}
+        inherited = {k: v for k, v in os.environ.items() if k not in dropped}
+        return {**inherited, **self.env()}
+
+    def client(self, service: str) -> Any:
+        """A boto3 client of this emulator (boto3 imported here: starting needs only stdlib)."""
+        import boto3
+
+        return boto3.client(
+            service,
+            region_name=REGION,
+            endpoint_url=self.url,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
 
     def __enter__(self) -> "Emulator":
         return self.start()

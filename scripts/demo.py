@@ -84,9 +84,8 @@ def main() -> int:
     started = time.monotonic()
     port = int(os.environ.get("EMULATOR_PORT", "0")) or None
     with Emulator(port=port) as emulator:
-        env = {**os.environ, **emulator.env()}
-        env.pop("AWS_PROFILE", None)
-        os.environ.update(emulator.env())
+        env = emulator.child_env()
+        os.environ.update(emulator.env())  # for this process's own read-back
         print(f"Local AWS emulator on {emulator.url}, seeded with images {', '.join(IMAGE_TAGS)}")
         sceptre(env, "launch", "-y", "dev")
         sceptre(env, "--var", f"image_tag={PROD_TAG}", "launch", "-y", "prod")

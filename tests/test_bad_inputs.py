@@ -6,7 +6,6 @@ clusters, services, task definitions, log groups, security groups) is compared b
 after: a bad input must not create or change anything.
 """
 
-import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -158,8 +157,7 @@ def test_bad_input_is_refused_clearly_and_changes_nothing(case, emulator, aws, t
         path.write_text(yaml.safe_dump(config))
     if case.setup:
         case.setup(aws)
-    env = {k: v for k, v in os.environ.items() if k not in ("AWS_PROFILE", "IMAGE_TAG")}
-    env.update(emulator.env())
+    env = emulator.child_env()
     for name, value in case.env.items():
         env.pop(name, None) if value is None else env.__setitem__(name, value)
     before = snapshot(aws)

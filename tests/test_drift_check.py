@@ -6,7 +6,6 @@ tests run in order and build on each other, like a user's session.
 """
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -45,8 +44,7 @@ def alerts(aws) -> tuple[str, str]:
 
 
 def run(emulator, command: str, *args: str, **extra_env: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in ("AWS_PROFILE", "DRIFT_TOPIC_ARN")}
-    env.update(emulator.env(), **extra_env)
+    env = {**emulator.child_env("DRIFT_TOPIC_ARN"), **extra_env}
     return subprocess.run(
         [str(BIN / command), *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
     )

@@ -5,35 +5,27 @@ stopped" loses the account: the rerun starts again on a fresh, seeded emulator o
 same port, which is what a user of `make emulator` would do.
 """
 
-import os
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from emulator.process import REGION, ROOT, Emulator, free_port
+from emulator.process import ROOT, Emulator, free_port
 from scripts.environment import stack_names
 
 SCEPTRE = Path(sys.executable).with_name("sceptre")
 STACKS = tuple(stack_names("dev").values())
 
 
-def environment(emulator: Emulator) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("AWS_PROFILE", "IMAGE_TAG")}
-    env.update(emulator.env())
-    return env
-
-
 def launch(emulator: Emulator) -> subprocess.Popen:
     return subprocess.Popen(
         [str(SCEPTRE), "launch", "-y", "dev"],
         cwd=ROOT,
-        env=environment(emulator),
+        env=emulator.child_env(),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -44,19 +36,9 @@ def launch_and_wait(emulator: Emulator) -> subprocess.CompletedProcess:
     return subprocess.run(
         [str(SCEPTRE), "launch", "-y", "dev"],
         cwd=ROOT,
-        env=environment(emulator),
+        env=emulator.child_env(),
         capture_output=True,
         text=True,
-    )
-
-
-def cloudformation(emulator: Emulator):
-    return boto3.client(
-        "cloudformation",
-        region_name=REGION,
-        endpoint_url=emulator.url,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
     )
 
 
@@ -64,7 +46,7 @@ def wait_for_stack(emulator: Emulator, name: str, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            cloudformation(emulator).describe_stacks(StackName=name)
+            emulator.client("cloudformation").describe_stacks(StackName=name)
             return
         except ClientError:
             time.sleep(0.2)
@@ -72,16 +54,10 @@ def wait_for_stack(emulator: Emulator, name: str, timeout: float = 60) -> None:
 
 
 def assert_dev_is_whole(emulator: Emulator) -> None:
-    cfn = cloudformation(emulator)
+    cfn = emulator.client("cloudformation")
     for name in STACKS:
         assert cfn.describe_stacks(StackName=name)["Stacks"][0]["StackStatus"].endswith("_COMPLETE")
-    ecs = boto3.client(
-        "ecs",
-        region_name=REGION,
-        endpoint_url=emulator.url,
-        aws_access_key_id="t",
-        aws_secret_access_key="t",
-    )
+    ecs = emulator.client("ecs")
     assert len(ecs.list_services(cluster="product-service-dev")["serviceArns"]) == 1
 
 

@@ -4,16 +4,14 @@ The module has an emulator of its own: it creates, updates and deletes whole env
 Tests run in order and build on each other, like a user's session.
 """
 
-import os
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-import boto3
 import pytest
 
-from emulator.process import REGION, ROOT, Emulator
+from emulator.process import ROOT, Emulator
 from emulator.seed import PROD_DOMAIN, PROD_VPC_NAME, fake_manifest
 from resolvers.image_url import find_image
 
@@ -28,17 +26,17 @@ def emulator():
 
 @pytest.fixture(scope="module")
 def aws(emulator):
-    session = boto3.Session(
-        aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION
-    )
-    return lambda service: session.client(service, endpoint_url=emulator.url)
+    return emulator.client
 
 
 def sceptre(emulator, *args: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in ("AWS_PROFILE", "IMAGE_TAG")}
-    env.update(emulator.env())
     return subprocess.run(
-        [str(SCEPTRE), *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+        [str(SCEPTRE), *args],
+        cwd=ROOT,
+        env=emulator.child_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 
@@ -133,10 +131,12 @@ SEEDED = {"product-service-shared-registry"}  # the emulator's account-level sta
 
 
 def script(emulator, module: str, *args: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k != "AWS_PROFILE"}
-    env.update(emulator.env())
     return subprocess.run(
-        [sys.executable, "-m", module, *args], cwd=ROOT, env=env, capture_output=True, text=True
+        [sys.executable, "-m", module, *args],
+        cwd=ROOT,
+        env=emulator.child_env(),
+        capture_output=True,
+        text=True,
     )
 
 

@@ -1,0 +1,16 @@
+"""emulator/process.py: what a child process pointed at the emulator inherits."""
+
+from emulator.process import Emulator
+
+
+def test_child_env_points_at_the_emulator_and_drops_what_would_override_it(monkeypatch):
+    monkeypatch.setenv("AWS_PROFILE", "real-account")
+    monkeypatch.setenv("IMAGE_TAG", "1.0.0")
+    monkeypatch.setenv("DRIFT_TOPIC_ARN", "arn:aws:sns:us-east-1:123456789012:t")
+    monkeypatch.setenv("KEEP_ME", "yes")
+    emulator = Emulator(port=1234)  # not started: only its settings are used
+    env = emulator.child_env("DRIFT_TOPIC_ARN")
+    assert env["AWS_ENDPOINT_URL"] == "http://127.0.0.1:1234"
+    assert env["AWS_ACCESS_KEY_ID"] == "testing"
+    assert not {"AWS_PROFILE", "IMAGE_TAG", "DRIFT_TOPIC_ARN"} & set(env)
+    assert env["KEEP_ME"] == "yes"
