@@ -3,15 +3,16 @@
 release.py write --tag SHA --digest sha256:... --commit SHA > release.json
 release.py tag release.json                 # prints the image tag
 release.py verify release.json ENVIRONMENT  # exit 1 unless ENVIRONMENT runs that digest
+
+`write` and `tag` need only the standard library: the build stage runs them on CodeBuild's
+own Python, where neither Sceptre nor boto3 is installed. `verify` runs in the deploy stage,
+which installs the project.
 """
 
 import argparse
 import json
 import sys
 from pathlib import Path
-
-from hooks.deployment_summary import describe_deployment
-from scripts.environment import boto_call, stack_names
 
 
 def read(path: Path) -> dict[str, str]:
@@ -27,6 +28,10 @@ def read(path: Path) -> dict[str, str]:
 
 def running_digest(environment: str) -> str:
     """The image digest the environment's service runs now, read back from AWS."""
+    # Imported here, not above: they need Sceptre and boto3, which only deploy steps install.
+    from hooks.deployment_summary import describe_deployment
+    from scripts.environment import boto_call, stack_names
+
     return describe_deployment(boto_call(), stack_names(environment)["service"]).digest
 
 

@@ -15,3 +15,19 @@ def test_app_unit_tests_pass():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "# pass 2" in result.stdout
+
+
+def test_the_image_base_comes_from_ecr_public_not_docker_hub():
+    # An image reference without a registry host is pulled from Docker Hub
+    # (docs.docker.com/reference/cli/docker/image/pull/), which limits anonymous pulls per
+    # source address (docs.docker.com/docker-hub/usage/); CodeBuild's addresses are shared.
+    # ECR Public mirrors Docker's official images under docker/library
+    # (docs.aws.amazon.com/AmazonECR/latest/public/docker-pull-ecr-image.html).
+    bases = [
+        line.split()[1]
+        for line in (ROOT / "app/Dockerfile").read_text().splitlines()
+        if line.upper().startswith("FROM ")
+    ]
+    assert bases
+    for base in bases:
+        assert base.startswith("public.ecr.aws/docker/library/"), base
