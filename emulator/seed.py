@@ -93,6 +93,10 @@ def seed(endpoint_url: str, region: str) -> dict[str, Any]:
     ecr = session.client("ecr", endpoint_url=endpoint_url)
     ec2 = session.client("ec2", endpoint_url=endpoint_url)
 
+    # What `sceptre launch shared` leaves besides its stack: its !service_linked_roles hook.
+    session.client("iam", endpoint_url=endpoint_url).create_service_linked_role(
+        AWSServiceName="ecs.amazonaws.com"
+    )
     session.client("cloudformation", endpoint_url=endpoint_url).create_stack(
         StackName=REGISTRY_STACK,
         TemplateBody=REGISTRY_TEMPLATE.read_text(),

@@ -18,7 +18,15 @@ from moto.server import ThreadedMotoServer
 
 # Imported as the emulator package: moto names a model's service after its module path.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from emulator import delivery, drift, faults, fidelity, protection, seed  # noqa: E402
+from emulator import (  # noqa: E402
+    delivery,
+    drift,
+    faults,
+    fidelity,
+    protection,
+    seed,
+    service_linked_roles,
+)
 
 
 def main() -> int:
@@ -35,6 +43,7 @@ def main() -> int:
     faults.install()
     protection.install()
     drift.install()
+    service_linked_roles.install()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=args.port, verbose=False)
     try:
         server.start()

@@ -1,0 +1,45 @@
+"""!service_linked_roles: `sceptre launch shared` prepares a new account for ECS."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from emulator.process import ROOT, Emulator
+
+SCEPTRE = Path(sys.executable).with_name("sceptre")
+
+
+@pytest.fixture(scope="module")
+def fresh():
+    with Emulator(seed=False) as running:  # a new account: no registry, no roles
+        yield running
+
+
+def launch_shared(emulator) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(SCEPTRE), "launch", "-y", "shared"],
+        cwd=ROOT,
+        env=emulator.child_env(),
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+
+
+def test_launching_shared_creates_the_ecs_service_linked_role(fresh):
+    result = launch_shared(fresh)
+    assert result.returncode == 0, result.stdout + result.stderr
+    role = fresh.client("iam").get_role(RoleName="AWSServiceRoleForECS")["Role"]
+    # Service-linked roles live under this path (docs.aws.amazon.com/IAM/latest/UserGuide/
+    # using-service-linked-roles.html).
+    assert role["Path"] == "/aws-service-role/ecs.amazonaws.com/"
+    # So the first cluster with capacity providers is created at the first attempt.
+    fresh.client("ecs").create_cluster(clusterName="first", capacityProviders=["FARGATE"])
+
+
+def test_a_second_launch_finds_the_role_and_goes_on(fresh):
+    result = launch_shared(fresh)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "service-linked role for ecs.amazonaws.com: present" in result.stderr
