@@ -6,12 +6,21 @@ module adds three CloudFormation models (moto finds models as subclasses of its
 CloudFormationModel) that create the pipeline and projects through those APIs, so that
 `aws codepipeline get-pipeline` shows the stages a template declares. Nothing in moto is
 replaced. Nothing runs: pipelines do not execute and builds do not build.
+
+A project whose GitHub source reports build status needs GitHub credentials stored in
+CodeBuild (ImportSourceCredentials, or the console's OAuth connection); without them AWS
+refuses CreateProject with InvalidInputException "No Access token found, please visit AWS
+CodeBuild console to connect to GitHub" (quoted from CodeBuild's answer in aws/aws-cdk#1844
+and hashicorp/terraform-provider-aws#10701; ReportBuildStatus:
+docs.aws.amazon.com/codebuild/latest/APIReference/API_ProjectSource.html). The emulator
+account never has such credentials (moto has no ImportSourceCredentials), so it refuses them.
 """
 
 import uuid
 from typing import Any
 
 from moto.cloudformation import parsing
+from moto.codebuild.exceptions import InvalidInputException
 from moto.codebuild.models import codebuild_backends
 from moto.codepipeline.models import codepipeline_backends
 from moto.core.common_models import CloudFormationModel
@@ -131,6 +140,14 @@ class BuildProject(_Resource, CloudFormationModel):
     ):
         props = cloudformation_json["Properties"]
         name = props.get("Name") or resource_name
+        source = props["Source"]
+        if (
+            source.get("Type") == "GITHUB"
+            and str(source.get("ReportBuildStatus")).lower() == "true"
+        ):
+            raise InvalidInputException(
+                "No Access token found, please visit AWS CodeBuild console to connect to GitHub"
+            )
         project = codebuild_backends[account_id][region_name].create_project(
             project_name=name,
             description=props.get("Description"),

@@ -138,3 +138,50 @@ def test_stack_delete_removes_pipeline_and_project(aws, stack):
     with pytest.raises(ClientError, match="PipelineNotFound"):
         aws("codepipeline").get_pipeline(name=stack)
     assert f"{stack}-deploy" not in aws("codebuild").list_projects()["projects"]
+
+
+def github_project(report_build_status: bool) -> str:
+    return json.dumps(
+        {
+            "Resources": {
+                "BuildRole": role("codebuild.amazonaws.com"),
+                "Project": {
+                    "Type": "AWS::CodeBuild::Project",
+                    "Properties": {
+                        "ServiceRole": {"Fn::GetAtt": ["BuildRole", "Arn"]},
+                        "Source": {
+                            "Type": "GITHUB",
+                            "Location": "https://github.com/my-org/product-service-infra.git",
+                            "ReportBuildStatus": report_build_status,
+                        },
+                        "Artifacts": {"Type": "NO_ARTIFACTS"},
+                        "Environment": {
+                            "Type": "LINUX_CONTAINER",
+                            "ComputeType": "BUILD_GENERAL1_SMALL",
+                            "Image": "aws/codebuild/standard:7.0",
+                        },
+                    },
+                },
+            }
+        }
+    )
+
+
+def test_a_github_project_reporting_build_status_needs_stored_credentials(aws):
+    # Reporting status to GitHub needs credentials stored in CodeBuild; without them
+    # CreateProject answers InvalidInputException "No Access token found, please visit AWS
+    # CodeBuild console to connect to GitHub" (CodeBuild's answer quoted in aws/aws-cdk#1844).
+    cloudformation = aws("cloudformation")
+    name = f"github-{uuid.uuid4().hex[:8]}"
+    cloudformation.create_stack(StackName=name, TemplateBody=github_project(True))
+    events = cloudformation.describe_stack_events(StackName=name)["StackEvents"]
+    failed = [e for e in events if e["ResourceStatus"] == "CREATE_FAILED"]
+    assert failed and failed[-1]["LogicalResourceId"] == "Project"
+    assert "No Access token found" in failed[-1]["ResourceStatusReason"]
+
+
+def test_a_github_project_that_does_not_report_status_needs_none(aws):
+    name = f"github-{uuid.uuid4().hex[:8]}"
+    aws("cloudformation").create_stack(StackName=name, TemplateBody=github_project(False))
+    stack = aws("cloudformation").describe_stacks(StackName=name)["Stacks"][0]
+    assert stack["StackStatus"] == "CREATE_COMPLETE"
