@@ -23,6 +23,7 @@ from emulator import (  # noqa: E402
     drift,
     faults,
     fidelity,
+    iam,
     protection,
     seed,
     service_linked_roles,
@@ -43,6 +44,7 @@ def main() -> int:
     faults.install()
     protection.install()
     drift.install()
+    iam.install()
     service_linked_roles.install()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=args.port, verbose=False)
     try:
