@@ -32,6 +32,8 @@ from moto.cloudformation.parsing import clean_json
 from moto.cloudformation.responses import CloudFormationResponse
 from moto.core.responses import ActionResult
 
+from emulator import handler_model
+
 Aws = Callable[[str], Any]  # aws("ecs") -> a boto3 client of the emulator
 Reader = Callable[[Aws, str, dict[str, Any]], dict[str, Any] | None]
 
@@ -404,22 +406,34 @@ def detect_stack_drift(self: CloudFormationResponse) -> ActionResult:
     stack = self.cloudformation_backend.get_stack(self._get_param("StackName"))
     aws = _emulator_clients(self)
     resource_map = stack.resource_map
+    # The caller reads each resource: one it may not read is not compared (handler_model.py).
+    denied = {
+        logical_id: reason
+        for logical_id, resource in resource_map._resource_json_map.items()
+        if (reason := handler_model.read_denial(stack, logical_id, resource))
+    }
     drifts = [
         {"StackId": stack.stack_id, **check_resource(aws, logical_id, resource, resource_map)}
         for logical_id, resource in resource_map._resource_json_map.items()
+        if logical_id not in denied
     ]
     drifted = [d for d in drifts if d["StackResourceDriftStatus"] in ("MODIFIED", "DELETED")]
     detection_id = str(uuid.uuid4())
+    status = {
+        "StackId": stack.stack_id,
+        "StackDriftDetectionId": detection_id,
+        "StackDriftStatus": "DRIFTED" if drifted else "IN_SYNC",
+        "DetectionStatus": "DETECTION_COMPLETE",
+        "DriftedStackResourceCount": len(drifted),
+        "Timestamp": datetime.now(UTC),
+    }
+    if denied:  # the count stays unset until a detection completes (API reference)
+        del status["DriftedStackResourceCount"]
+        status["DetectionStatus"] = "DETECTION_FAILED"
+        status["DetectionStatusReason"] = handler_model.drift_failure_reason(denied)
     with _lock:
         _latest[stack.stack_id] = drifts
-        _detections[detection_id] = {
-            "StackId": stack.stack_id,
-            "StackDriftDetectionId": detection_id,
-            "StackDriftStatus": "DRIFTED" if drifted else "IN_SYNC",
-            "DetectionStatus": "DETECTION_COMPLETE",
-            "DriftedStackResourceCount": len(drifted),
-            "Timestamp": datetime.now(UTC),
-        }
+        _detections[detection_id] = status
     return ActionResult({"StackDriftDetectionId": detection_id})
 
 
