@@ -23,6 +23,7 @@ from emulator import (  # noqa: E402
     drift,
     faults,
     fidelity,
+    handler_model,
     iam,
     protection,
     seed,
@@ -44,6 +45,7 @@ def main() -> int:
     faults.install()
     protection.install()
     drift.install()
+    handler_model.install()
     iam.install()
     service_linked_roles.install()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=args.port, verbose=False)
