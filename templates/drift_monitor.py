@@ -6,11 +6,17 @@ which publishes to the stack's SNS topic when the environment drifted or could n
 checked. The project's role may run drift detection on this environment's stacks only,
 plus the read calls detection makes on the resource types the stacks deploy.
 
+The read rights are generated (``python -m permissions.generate``) from the CloudFormation
+registry's read handler permissions of every resource type in the environment's stacks and
+arrive as ``runner_policies`` (policies/generated/<env>-drift-runner.json): managed policies
+attached to the runner's role.
+
 sceptre_user_data (see config/<env>/drift-monitor.yaml):
     environment     the StackGroup to check, e.g. dev
     stack_prefix    CloudFormation name prefix of its stacks, e.g. product-service-dev-
     schedule        an EventBridge schedule expression, e.g. cron(0 5 * * ? *)
     source          {owner, repo, branch}: the GitHub repository CodeBuild checks out
+    runner_policies {policies: [policy documents]}, generated
 """
 
 from typing import Any
@@ -24,18 +30,6 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 from sceptre_cdk_handler import SceptreCdkStack
 
-# The read calls CloudFormation makes with the caller's rights to compare each resource
-# type the service stacks deploy. Those without resource-level permissions need "*".
-READ_ANY = [
-    "cloudformation:DescribeStackDriftDetectionStatus",  # takes a detection id, not a stack
-    "ecs:DescribeTaskDefinition",
-    "logs:DescribeLogGroups",
-    "logs:ListTagsForResource",
-    "logs:ListTagsLogGroup",
-    "ec2:DescribeSecurityGroups",
-    "ec2:DescribeSecurityGroupRules",
-]
-
 
 def arn(service: str, resource: str, regional: bool = True) -> str:
     """An ARN in this stack's partition, account and (unless global) region, as Fn::Sub."""
@@ -46,10 +40,8 @@ def arn(service: str, resource: str, regional: bool = True) -> str:
 def statements(
     prefix: str, project_name: str, topic_arn: str
 ) -> list[tuple[str, list[str], list[str]]]:
-    """(sid, actions, resources) of the runner's role: drift detection on the stacks named
-    prefix*, the reads it makes on their resources (this stack's own included: it is one of
-    the environment's stacks), and the runner's own log group."""
-    cluster = prefix.rstrip("-")  # ECS names: product-service-dev, not ...-dev-
+    """(sid, actions, resources) the runner needs beside the generated read rights: drift
+    detection on the stacks named prefix*, and the runner's own log group."""
     build_logs = f"log-group:/aws/codebuild/{project_name}"
     return [
         (
@@ -61,38 +53,29 @@ def statements(
             ],
             [arn("cloudformation", f"stack/{prefix}*/*")],
         ),
-        (
-            "ReadThisEnvironmentsEcsClustersAndServices",
-            ["ecs:DescribeClusters", "ecs:DescribeServices"],
-            [arn("ecs", f"cluster/{cluster}*"), arn("ecs", f"service/{cluster}*/*")],
-        ),
-        (
-            "ReadThisEnvironmentsRoles",
-            [
-                "iam:GetRole",
-                "iam:GetRolePolicy",
-                "iam:ListRolePolicies",
-                "iam:ListAttachedRolePolicies",
-            ],
-            [arn("iam", f"role/{prefix}*", regional=False)],
-        ),
-        ("ReadWithoutResourceLevelPermissions", READ_ANY, ["*"]),
-        (
-            "ReadThisMonitorsTopic",
-            ["sns:GetTopicAttributes", "sns:ListTagsForResource"],
-            [topic_arn],
-        ),
-        (
-            "ReadThisMonitorsProjectAndSchedule",
-            ["codebuild:BatchGetProjects", "events:DescribeRule", "events:ListTargetsByRule"],
-            [arn("codebuild", f"project/{project_name}"), arn("events", f"rule/{prefix}*")],
-        ),
+        # The IAM reference gives this action no resource type: it takes a detection id.
+        ("ReadDetectionStatus", ["cloudformation:DescribeStackDriftDetectionStatus"], ["*"]),
         (
             "WriteOwnBuildLogs",
             ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
             [arn("logs", build_logs), arn("logs", f"{build_logs}:*")],
         ),
     ]
+
+
+def generated_policy(statements_: list[dict[str, Any]]) -> iam.PolicyDocument:
+    """A policy document of statements from permissions.generate: ``${AWS::...}`` ARNs as
+    Fn::Sub, so they name this stack's partition, region and account."""
+    return iam.PolicyDocument(
+        statements=[
+            iam.PolicyStatement(
+                actions=s["Action"],
+                resources=[cdk.Fn.sub(r) if "${" in r else r for r in s["Resource"]],
+                conditions=s.get("Condition"),
+            )
+            for s in statements_
+        ]
+    )
 
 
 def buildspec(environment: str) -> dict[str, Any]:
@@ -133,6 +116,14 @@ class DriftMonitor(SceptreCdkStack):
         for sid, actions, resources in statements(prefix, project_name, topic.topic_arn):
             role.add_to_policy(iam.PolicyStatement(sid=sid, actions=actions, resources=resources))
         topic.grant_publish(role)
+        for number, policy in enumerate(user["runner_policies"]["policies"], start=1):
+            iam.ManagedPolicy(
+                self,
+                f"GeneratedReadRights{number}",
+                description=f"Generated: what drift detection reads in {environment}",
+                document=generated_policy(policy["Statement"]),
+                roles=[role],
+            )
 
         source = user["source"]
         project = codebuild.Project(
@@ -143,7 +134,14 @@ class DriftMonitor(SceptreCdkStack):
             # Only the statements above: CDK would add report-group rights nobody uses.
             role=role.without_policy_updates(),
             source=codebuild.Source.git_hub(
-                owner=source["owner"], repo=source["repo"], branch_or_ref=source["branch"]
+                owner=source["owner"],
+                repo=source["repo"],
+                branch_or_ref=source["branch"],
+                # Reporting build status to GitHub needs stored GitHub credentials, without
+                # which CreateProject fails; drift-check alerts the topic instead
+                # (https://docs.aws.amazon.com/codebuild/latest/APIReference/API_ProjectSource.html,
+                # reportBuildStatus).
+                report_build_status=False,
             ),
             environment=codebuild.BuildEnvironment(
                 build_image=codebuild.LinuxBuildImage.STANDARD_7_0,
