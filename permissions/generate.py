@@ -225,7 +225,28 @@ def github_drift_check(by_env: dict[str, dict[str, Rendered]], region: str) -> d
     grants = []
     for environment, stacks in by_env.items():
         grants += collect(stacks, registry.READ_HANDLERS, environment, pseudo)[0]
-    policy = document(statements(grants))
+    drift = [
+        {
+            "Effect": "Allow",
+            "Action": [
+                "cloudformation:DescribeStackResourceDrifts",
+                "cloudformation:DescribeStacks",
+                "cloudformation:DetectStackDrift",
+            ],
+            "Resource": [
+                f"arn:aws:cloudformation:{region}:${{aws:PrincipalAccount}}:stack/{stack.external_name}/*"
+                for stacks in by_env.values()
+                for stack in stacks.values()
+            ],
+        },
+        # The IAM reference gives this action no resource type: it takes a detection id.
+        {
+            "Effect": "Allow",
+            "Action": ["cloudformation:DescribeStackDriftDetectionStatus"],
+            "Resource": ["*"],
+        },
+    ]
+    policy = document(drift + statements(grants))
     if size(policy) > INLINE_POLICIES_LIMIT:
         raise ValueError(f"the GitHub role's policy is {size(policy)} characters")
     return policy
