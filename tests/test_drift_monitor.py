@@ -10,6 +10,7 @@ import yaml
 from sceptre.context import SceptreContext
 from sceptre.plan.plan import SceptrePlan
 
+from permissions import reference
 from tests.templates import ENVIRONMENTS, ROOT, only, render, resources
 
 SCHEDULES = {"dev": "cron(0 5 * * ? *)", "prod": "rate(6 hours)"}
@@ -20,6 +21,7 @@ def monitor(env: str) -> dict:
 
 
 def runner_statements(template: dict) -> list[dict]:
+    """Every statement granted to the runner: its one inline policy and its managed ones."""
     role_id = next(iter(resources(template, "AWS::CodeBuild::Project")))
     role_ref = template["Resources"][role_id]["Properties"]["ServiceRole"]["Fn::GetAtt"][0]
     policies = [
@@ -27,8 +29,14 @@ def runner_statements(template: dict) -> list[dict]:
         for p in resources(template, "AWS::IAM::Policy").values()
         if {"Ref": role_ref} in p["Properties"]["Roles"]
     ]
+    assert len(policies) == 1, "hand-written rights: one policy"
+    policies += [
+        p["Properties"]
+        for p in resources(template, "AWS::IAM::ManagedPolicy").values()
+        if {"Ref": role_ref} in p["Properties"]["Roles"]
+    ]
     inline = template["Resources"][role_ref]["Properties"].get("Policies", [])
-    assert not inline, "the runner's rights belong in its one policy"
+    assert not inline, "the runner's rights belong in its policies"
     return [s for p in policies for s in p["PolicyDocument"]["Statement"]]
 
 
@@ -95,25 +103,29 @@ def test_runner_role_is_scoped_to_this_environment(env):
     for statement in granted:
         for resource in as_list(statement["Resource"]):
             assert f"product-service-{other}" not in scope(resource)
-            if resource == "*":  # only calls that have no resource-level permissions
-                assert set(as_list(statement["Action"])) <= {
-                    "cloudformation:DescribeStackDriftDetectionStatus",
-                    "ecs:DescribeTaskDefinition",
-                    "logs:DescribeLogGroups",
-                    "logs:ListTagsForResource",
-                    "logs:ListTagsLogGroup",
-                    "ec2:DescribeSecurityGroups",
-                    "ec2:DescribeSecurityGroupRules",
-                }
-    assert f"role/product-service-{env}-*" in scope(actions["iam:GetRolePolicy"]["Resource"])
-    assert [scope(r) for r in as_list(actions["ecs:DescribeServices"]["Resource"])][1].endswith(
-        f':service/product-service-{env}*/*"}}'
-    )
+            if resource == "*":  # only actions the IAM reference gives no resource type
+                for action in as_list(statement["Action"]):
+                    assert reference.resource_types(action) == [], action
+    roles = [scope(r) for r in as_list(actions["iam:GetRolePolicy"]["Resource"])]
+    assert roles and all(f"role/product-service-{env}-" in r for r in roles)
+    (services,) = [scope(r) for r in as_list(actions["ecs:DescribeServices"]["Resource"])]
+    # The service is named by CloudFormation after its stack, in the environment's cluster.
+    assert services.endswith(f':service/product-service-{env}/product-service-{env}-service-*"}}')
     writes = [a for a in actions if a.split(":")[1].startswith(("Put", "Create", "Update"))]
     assert sorted(writes) == ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"]
     assert all(
         "/aws/codebuild/" in scope(r) for r in as_list(actions["logs:PutLogEvents"]["Resource"])
     )
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_github_source_does_not_report_build_status(env):
+    """Reporting status to GitHub needs stored GitHub credentials, without which CreateProject
+    fails (https://docs.aws.amazon.com/codebuild/latest/APIReference/API_ProjectSource.html,
+    reportBuildStatus)."""
+    project = only(monitor(env), "AWS::CodeBuild::Project")["Properties"]
+    assert project["Source"]["Type"] == "GITHUB"
+    assert project["Source"]["ReportBuildStatus"] is False
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
@@ -123,7 +135,17 @@ def test_only_the_runner_may_publish_and_only_to_its_topic(env):
     publish = [s for s in runner_statements(template) if "sns:Publish" in as_list(s["Action"])]
     assert [s["Resource"] for s in publish] == [{"Ref": topic_id}]
     reads = [s for s in runner_statements(template) if "sns:GetTopicAttributes" in s["Action"]]
-    assert [as_list(s["Resource"]) for s in reads] == [[{"Ref": topic_id}]]
+    # The topic's name is CloudFormation's, after the drift-monitor stack.
+    assert [[scope(r) for r in as_list(s["Resource"])] for s in reads] == [
+        [
+            json.dumps(
+                {
+                    "Fn::Sub": "arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}:"
+                    f"product-service-{env}-drift-monitor-*"
+                }
+            )
+        ]
+    ]
     events_policy = [
         p["Properties"]["PolicyDocument"]["Statement"]
         for p in resources(template, "AWS::IAM::Policy").values()

@@ -12,28 +12,16 @@ PIPELINES = {env: render(f"{env}/pipeline.yaml")[f"{env}/pipeline"] for env in E
 REGISTRY = render("shared/registry.yaml")["shared/registry"]
 OTHER = {"dev": "prod", "prod": "dev"}
 
-# Actions that accept no resource-level scope, so "*" is their only form (all read-only,
-# but for task definition (de)registration and the ECR login token).
+# Actions the IAM reference gives no resource type, so "*" is their only form
+# (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonelasticcontainerservice.html
+# and the other services' pages of the Service Authorization Reference).
 UNSCOPABLE = {
     "acm:ListCertificates",
-    "application-autoscaling:DescribeScalableTargets",
-    "application-autoscaling:DescribeScalingPolicies",
-    "cloudwatch:DescribeAlarms",
-    "elasticloadbalancing:DescribeListeners",
-    "elasticloadbalancing:DescribeLoadBalancerAttributes",
-    "elasticloadbalancing:DescribeLoadBalancers",
-    "elasticloadbalancing:DescribeRules",
-    "elasticloadbalancing:DescribeTags",
-    "elasticloadbalancing:DescribeTargetGroupAttributes",
-    "elasticloadbalancing:DescribeTargetGroups",
-    "ec2:DescribeSecurityGroups",
+    "cloudformation:ValidateTemplate",
     "ec2:DescribeSubnets",
     "ec2:DescribeVpcs",
     "ecr:GetAuthorizationToken",
-    "ecs:DeregisterTaskDefinition",
     "ecs:DescribeTaskDefinition",
-    "ecs:RegisterTaskDefinition",
-    "logs:DescribeLogGroups",
 }
 
 
@@ -108,7 +96,11 @@ def test_both_deploy_the_image_tag_the_release_names():
         project = template(env)["Resources"]["DeployProject"]["Properties"]
         assert project["Source"]["BuildSpec"] == "buildspecs/deploy.yml"
         variables = {v["Name"]: v["Value"] for v in project["Environment"]["EnvironmentVariables"]}
-        assert variables == {"ENVIRONMENT": env}
+        # Sceptre passes CLOUDFORMATION_ROLE_ARN as the stacks' RoleARN (config/config.yaml).
+        assert variables == {
+            "ENVIRONMENT": env,
+            "CLOUDFORMATION_ROLE_ARN": {"Fn::GetAtt": ["CloudFormationRole", "Arn"]},
+        }
     build = actions("dev")["TestBuildPush"]
     assert "#{SourceVariables.CommitId}" in build["Configuration"]["EnvironmentVariables"]
 
@@ -172,24 +164,68 @@ def test_deploy_role_reaches_nothing_of_the_other_environment(env):
         f"product-service-{env}-load-balancer/*",
         f"product-service-{env}-service/*",
     ]  # the workload stacks, not the pipeline: it cannot change itself
-    assert statements["OwnSecurityGroups"]["Condition"] == {
-        "StringEquals": {"aws:ResourceTag/Environment": env}
+    # It passes one role, CloudFormation's, and only to CloudFormation.
+    passing = [
+        s for s in role_statements(template(env))["DeployRole"] if s["Action"] == "iam:PassRole"
+    ]
+    assert passing == [
+        {
+            "Sid": "PassTheCloudFormationRoleToCloudFormationOnly",
+            "Effect": "Allow",
+            "Action": "iam:PassRole",
+            "Resource": {"Fn::GetAtt": ["CloudFormationRole", "Arn"]},
+            "Condition": {"StringEquals": {"iam:PassedToService": "cloudformation.amazonaws.com"}},
+        }
+    ]
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_deploy_role_creates_nothing_but_stacks(env):
+    """Resources are CloudFormation's to create, as its service role: the deploy role may
+    create stacks and, once, the two service-linked roles, nothing else."""
+    actions = {
+        a for s in role_statements(template(env))["DeployRole"] for a in as_list(s["Action"])
     }
-    assert statements["PassWorkloadRolesToEcsOnly"]["Condition"] == {
-        "StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}
+    creating = {a for a in actions if a.split(":")[1].startswith(("Create", "Register", "Put"))}
+    assert creating == {
+        "cloudformation:CreateStack",
+        "iam:CreateServiceLinkedRole",
+        "logs:PutLogEvents",  # its own build log
+        "s3:PutObject",  # the pipeline's artifacts
+        "logs:CreateLogStream",
     }
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_cloudformation_role_is_trusted_by_cloudformation_of_this_account_only(env):
+    role = template(env)["Resources"]["CloudFormationRole"]["Properties"]
+    (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "cloudformation.amazonaws.com"}
+    assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
+    outputs = template(env)["Outputs"]
+    assert outputs["CloudFormationRoleArn"]["Value"] == {
+        "Fn::GetAtt": ["CloudFormationRole", "Arn"]
+    }
+    assert outputs["DeployRoleArn"]["Value"] == {"Fn::GetAtt": ["DeployRole", "Arn"]}
+    assert ("BuildRoleArn" in outputs) == (env == "dev")
 
 
 def test_a_role_that_grew_beyond_its_environment_is_caught():
-    """The check above bites: dev's deploy role given prod's stack or tag is reported."""
+    """The check above bites: dev's deploy role given prod's stack is reported."""
     role = copy.deepcopy(template("dev")["Resources"]["DeployRole"])
     statements = role["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
     by_sid = {s.get("Sid"): s for s in statements}
     by_sid["OwnStacks"]["Resource"].append(
         "arn:aws:cloudformation:*:*:stack/product-service-prod-service/*"
     )
-    by_sid["OwnSecurityGroups"]["Condition"]["StringEquals"]["aws:ResourceTag/Environment"] = "prod"
+    by_sid["ReadOwnClusterAndServices"]["Resource"].append("product-service-prod")
     assert len(foreign_references(role, "dev")) == 2
+
+
+def test_the_build_may_look_up_pushed_tags():
+    """A retried build skips a tag already pushed: ECR tags are immutable."""
+    statements = {s["Sid"]: s for s in role_statements(template("dev"))["BuildRole"] if "Sid" in s}
+    assert "ecr:DescribeImages" in statements["PushToTheRepository"]["Action"]
 
 
 def test_privileged_mode_only_for_the_docker_build_with_its_reason():
