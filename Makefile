@@ -1,11 +1,16 @@
 # Two commands do all set-up on a fresh clone: `make demo` and `make test`.
 # Both create (once) and reuse the project's virtual environment in .venv and the
 # emulator's own in .venv-emulator (moto and Sceptre need different jsonschema majors).
+# uv (pinned, itself installed from PyPI into .venv-tools) creates them from the pinned
+# requirements files, sharing one download cache; pip would take minutes on a fresh clone.
 
 PYTHON ?= python3
 VENV := .venv
 EMULATOR_VENV := .venv-emulator
 SCANNER_VENV := .venv-scanners
+TOOLS_VENV := .venv-tools
+UV_VERSION := 0.13.8
+UV := $(TOOLS_VENV)/bin/uv
 EMULATOR_PORT ?= 5055
 # jsii (the CDK drift-monitor stack) warns on every synth that Node 20 is past end of life.
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION ?= 20
@@ -38,20 +43,28 @@ format: $(VENV)/.installed
 emulator: $(EMULATOR_VENV)/.installed
 	$(EMULATOR_VENV)/bin/python emulator/server.py --port $(EMULATOR_PORT)
 
-$(VENV)/.installed: requirements.txt pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
-	$(VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps -e .
+$(UV):
+	$(PYTHON) -m venv $(TOOLS_VENV)
+	$(TOOLS_VENV)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+# A virtual environment of $(PYTHON) holding exactly a pinned requirements file, compiled
+# to bytecode as pip does (else every first import compiles, and warns, at test time).
+define uv_venv
+	$(UV) venv --quiet --allow-existing --python $(PYTHON) $(1)
+	$(UV) pip install --quiet --compile-bytecode --python $(1)/bin/python -r $(2)
+endef
+
+$(VENV)/.installed: requirements.txt pyproject.toml | $(UV)
+	$(call uv_venv,$(VENV),requirements.txt)
+	$(UV) pip install --quiet --python $(VENV)/bin/python --no-deps -e .
 	touch $@
 
-$(EMULATOR_VENV)/.installed: emulator/requirements.txt
-	$(PYTHON) -m venv $(EMULATOR_VENV)
-	$(EMULATOR_VENV)/bin/pip install --quiet --disable-pip-version-check -r emulator/requirements.txt
+$(EMULATOR_VENV)/.installed: emulator/requirements.txt | $(UV)
+	$(call uv_venv,$(EMULATOR_VENV),emulator/requirements.txt)
 	touch $@
 
-$(SCANNER_VENV)/.installed: scanners/requirements.txt
-	$(PYTHON) -m venv $(SCANNER_VENV)
-	$(SCANNER_VENV)/bin/pip install --quiet --disable-pip-version-check -r scanners/requirements.txt
+$(SCANNER_VENV)/.installed: scanners/requirements.txt | $(UV)
+	$(call uv_venv,$(SCANNER_VENV),scanners/requirements.txt)
 	touch $@
 
 # sceptre-cdk-handler refuses to synthesize unless npm lists cdk-assets (package-lock.json).
@@ -60,4 +73,4 @@ node_modules/.installed: package.json package-lock.json
 	touch $@
 
 clean:
-	rm -rf $(VENV) $(EMULATOR_VENV) $(SCANNER_VENV) node_modules .pytest_cache .ruff_cache .dump *.egg-info
+	rm -rf $(VENV) $(EMULATOR_VENV) $(SCANNER_VENV) $(TOOLS_VENV) node_modules .pytest_cache .ruff_cache .dump *.egg-info
