@@ -233,11 +233,11 @@ def github_drift_check(by_env: dict[str, dict[str, Rendered]], region: str) -> d
                 "cloudformation:DescribeStacks",
                 "cloudformation:DetectStackDrift",
             ],
-            "Resource": [
+            "Resource": sorted(
                 f"arn:aws:cloudformation:{region}:${{aws:PrincipalAccount}}:stack/{stack.external_name}/*"
                 for stacks in by_env.values()
                 for stack in stacks.values()
-            ],
+            ),
         },
         # The IAM reference gives this action no resource type: it takes a detection id.
         {

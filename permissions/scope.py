@@ -164,14 +164,5 @@ class Scope:
                 arn = arn.replace("${" + name + "}", value, 1)
             if service == "logs" and resource_type == "log-group" and not arn.endswith("*"):
                 results.append(arn + ":*")  # log streams and most calls name the group as NAME:*
-            results.append(_collapse(arn))
+            results.append(arn)  # one "*" per variable, as linters expect the ARN format
         return sorted(set(results)), named
-
-
-def _collapse(arn: str) -> str:
-    """``.../*/*`` and a trailing ``:*:*`` say no more than ``/*`` and ``:*``: keep ARNs short."""
-    while "/*/*" in arn:
-        arn = arn.replace("/*/*", "/*")
-    while arn.endswith(":*:*"):
-        arn = arn[:-2]
-    return arn
