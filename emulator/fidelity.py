@@ -22,7 +22,8 @@ What it emulates beyond moto:
   the ECS backend does not model are kept on the service and returned by DescribeServices;
 - an update without DesiredCount leaves the count alone, as ECS does (autoscaling owns it).
 
-Load balancers, target groups and autoscaling: fidelity_lb.py, installed from here.
+Load balancers, target groups and autoscaling: fidelity_lb.py; IAM managed policies:
+fidelity_iam.py; both installed from here.
 """
 
 import contextlib
@@ -36,7 +37,7 @@ from moto.ec2.models.security_groups import SecurityGroup
 from moto.ecs import models as ecs
 from moto.ecs.exceptions import ECSException
 
-from emulator import fidelity_lb
+from emulator import fidelity_iam, fidelity_lb
 
 MOTO_VERSION = "5.2.5"
 
@@ -327,3 +328,4 @@ def install() -> None:
     CloudFormationResponse._validate_different_update = _validate_different_update
     SecurityGroup.create_from_cloudformation_json = classmethod(_create_security_group_with_egress)
     fidelity_lb.install()
+    fidelity_iam.install()
