@@ -18,9 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from permissions import reference, registry
-from permissions.render import ROOT, render
+from permissions.render import ROOT, environments, render
 
-ENVIRONMENTS = ("dev", "prod")
 GITHUB_POLICY = Path("policies") / "generated" / "github-drift-check.json"
 
 
@@ -167,7 +166,8 @@ def main(project: Path = ROOT) -> int:
 
     config = yaml.safe_load((project / "config" / "config.yaml").read_text())
     by_env = {
-        env: {name: s.template for name, s in render(env, project).items()} for env in ENVIRONMENTS
+        env: {name: s.template for name, s in render(env, project).items()}
+        for env in environments(project)
     }
     github = json.loads((project / GITHUB_POLICY).read_text())
     rows, dropped = table(by_env, config["workload_stacks"], github)

@@ -29,11 +29,10 @@ from typing import Any
 import yaml
 
 from permissions import reference, registry
-from permissions.render import ROOT, Rendered, render
+from permissions.render import ROOT, Rendered, environments, render
 from permissions.scope import OWNED, Scope
 
 GENERATED = Path("policies") / "generated"
-ENVIRONMENTS = ("dev", "prod")
 # A managed policy holds at most 6,144 characters, a role's inline policies 10,240 together,
 # whitespace not counted (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html).
 MANAGED_POLICY_LIMIT = 6144
@@ -49,8 +48,23 @@ SERVICE_LINKED = {
     "AWS::ECS::Cluster": "ecs.amazonaws.com",
     "AWS::ApplicationAutoScaling::ScalableTarget": "ecs.application-autoscaling.amazonaws.com",
 }
-# The only service the workload stacks pass their roles to: task (execution) roles.
-PASSED_TO = "ecs-tasks.amazonaws.com"
+# The service each resource type whose handlers list iam:PassRole hands the roles in its
+# properties to (iam:PassedToService is that service's principal): task (execution) roles to
+# ECS tasks, a service's role to ECS, a pipeline's to CodePipeline, a rule target's to
+# EventBridge, a scalable target's to Application Auto Scaling, a bucket's replication role
+# to S3, a topic's delivery-status logging roles to SNS. From each property's page in the
+# CloudFormation reference; the key: docs.aws.amazon.com/IAM/latest/UserGuide/
+# reference_policies_iam-condition-keys.html#ck_PassedToService. A type missing here stops
+# the generator with a message.
+PASSED_TO = {
+    "AWS::ApplicationAutoScaling::ScalableTarget": "application-autoscaling.amazonaws.com",
+    "AWS::CodePipeline::Pipeline": "codepipeline.amazonaws.com",
+    "AWS::ECS::Service": "ecs.amazonaws.com",
+    "AWS::ECS::TaskDefinition": "ecs-tasks.amazonaws.com",
+    "AWS::Events::Rule": "events.amazonaws.com",
+    "AWS::S3::Bucket": "s3.amazonaws.com",
+    "AWS::SNS::Topic": "sns.amazonaws.com",
+}
 
 
 @dataclass(frozen=True)
@@ -110,7 +124,12 @@ def grants_for(
         arns, named = scope.arns(service, resource_type.name, resource_type.arn)
         condition = ""
         if action == "iam:PassRole":
-            condition = _condition("iam:PassedToService", PASSED_TO)
+            if cfn_type not in PASSED_TO:
+                raise ValueError(
+                    f"{cfn_type} passes roles: add the service it passes them to to PASSED_TO "
+                    "in permissions/generate.py"
+                )
+            condition = _condition("iam:PassedToService", PASSED_TO[cfn_type])
         elif scope.owns(service, resource_type.name) and not named:
             owner = OWNED[(service, resource_type.name)][0]
             if registry.taggable(owner):
@@ -218,10 +237,11 @@ def drift_runner(stacks: dict[str, Rendered], environment: str) -> dict:
 def github_drift_check(by_env: dict[str, dict[str, Rendered]], region: str) -> dict:
     """One identity policy with the read rights of every environment's stacks, for a role
     outside CloudFormation: no ``${AWS::...}`` pseudo parameters, so the partition and region
-    are written out and the account is the policy variable ``${aws:PrincipalAccount}``,
-    the role's own account
-    (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html)."""
-    pseudo = {"Partition": "aws", "Region": region, "Account": "${aws:PrincipalAccount}"}
+    are written out and the account is ``*``. A policy variable there (``${aws:PrincipalAccount}``)
+    is refused by IAM's validator ("IAM resource path must either be "*" or start with ...",
+    MalformedPolicyDocument) and by parliament; an identity policy reaches another account's
+    resources only where that account's resource policies let it, so "*" is this account."""
+    pseudo = {"Partition": "aws", "Region": region, "Account": "*"}
     grants = []
     for environment, stacks in by_env.items():
         grants += collect(stacks, registry.READ_HANDLERS, environment, pseudo)[0]
@@ -234,7 +254,7 @@ def github_drift_check(by_env: dict[str, dict[str, Rendered]], region: str) -> d
                 "cloudformation:DetectStackDrift",
             ],
             "Resource": sorted(
-                f"arn:aws:cloudformation:{region}:${{aws:PrincipalAccount}}:stack/{stack.external_name}/*"
+                f"arn:aws:cloudformation:{region}:*:stack/{stack.external_name}/*"
                 for stacks in by_env.values()
                 for stack in stacks.values()
             ),
@@ -277,7 +297,7 @@ def bootstrap(project: Path = ROOT) -> None:
     """Write empty policy files where none exist: the templates read them to render."""
     folder = project / GENERATED
     folder.mkdir(parents=True, exist_ok=True)
-    for environment in ENVIRONMENTS:
+    for environment in environments(project):
         for name in ("cloudformation", "drift-runner"):
             path = folder / f"{environment}-{name}.json"
             if not path.exists():
@@ -288,18 +308,21 @@ def main(argv: list[str] | None = None) -> int:
     """Write (or with --check, compare) the generated policies; return the exit code."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="exit 1 if the files are stale")
+    parser.add_argument("--project", type=Path, default=ROOT, help="the Sceptre project")
     args = parser.parse_args(argv)
-    bootstrap()
+    project, folder = args.project, args.project / GENERATED
+    bootstrap(project)
     # The templates hold the generated policies, and a policy resource is a type the drift
     # runner reads: render again until the files no longer change (twice at most, in practice).
     for _ in range(3):
-        files = expected({env: render(env) for env in ENVIRONMENTS})
-        stale = [n for n, c in files.items() if not (ROOT / GENERATED / n).is_file()
-                 or (ROOT / GENERATED / n).read_text() != c]  # fmt: skip
+        by_env = {env: render(env, project) for env in environments(project)}
+        files = expected(by_env, project)
+        stale = [n for n, c in files.items() if not (folder / n).is_file()
+                 or (folder / n).read_text() != c]  # fmt: skip
         if args.check or not stale:
             break
         for name in stale:
-            (ROOT / GENERATED / name).write_text(files[name])
+            (folder / name).write_text(files[name])
             print(f"wrote {GENERATED / name}")
     for name in stale:
         print(f"stale: {GENERATED / name} (run python -m permissions.generate)")

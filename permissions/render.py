@@ -27,6 +27,11 @@ class Rendered:
         return self.path.split("/", 1)[1]
 
 
+def environments(project: Path = ROOT) -> list[str]:
+    """The environments: StackGroups with a delivery pipeline (dev, prod, any added since)."""
+    return sorted(path.parent.name for path in (project / "config").glob("*/pipeline.yaml"))
+
+
 def render(command_path: str, project: Path = ROOT) -> dict[str, Rendered]:
     """Every stack under command_path (e.g. ``dev`` or ``dev/service.yaml``), by short name."""
     # jsii (the CDK drift monitor) warns on every synth that Node 20 is past end of life.

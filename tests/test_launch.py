@@ -175,7 +175,7 @@ def test_dev_launches_with_the_newest_image_and_prints_a_summary(emulator, aws):
     service, task = live_service(aws, "dev")
     assert task["containerDefinitions"][0]["image"] == newest.url
     # The pipeline stack launched too, and the summary names what the emulator skipped.
-    assert "product-service-dev-pipeline: 10 of 11 declared resources exist" in result.stdout
+    assert "product-service-dev-pipeline: 13 of 14 declared resources exist" in result.stdout
     assert "ArtifactBucketPolicy (AWS::S3::BucketPolicy)" in result.stdout
 
 

@@ -9,6 +9,7 @@ from cfnlint.api import ManualArgs, lint
 from sceptre.context import SceptreContext
 from sceptre.plan.plan import SceptrePlan
 
+from permissions import generate
 from tests.templates import (
     ENVIRONMENTS,
     ROOT,
@@ -73,7 +74,7 @@ def test_templates_do_not_branch_on_the_environment_name():
             assert f'== "{env}"' not in text and f"== '{env}'" not in text, template.name
 
 
-def test_a_third_environment_is_one_folder_of_config(tmp_path: Path):
+def test_a_third_environment_is_one_folder_of_config_and_its_generated_policies(tmp_path: Path):
     project = copy_project(tmp_path)
     staging = project / "config" / "staging"
     shutil.copytree(project / "config" / "dev", staging)
@@ -82,6 +83,10 @@ def test_a_third_environment_is_one_folder_of_config(tmp_path: Path):
     config["stack_tags"]["Environment"] = "staging"
     config["sceptre_user_data"].update(environment="staging", name="product-service-staging")
     (staging / "config.yaml").write_text(yaml.safe_dump(config))
+    # `python -m permissions.generate` finds the new environment and starts with this
+    # (tests/test_permissions.py keeps the committed environments' files current).
+    assert "staging" in generate.environments(project)
+    generate.bootstrap(project)
 
     rendered = render("staging", project)
 
