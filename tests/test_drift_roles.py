@@ -6,6 +6,7 @@ rights (the emulator checks each type's read handler permissions), so a missing 
 would end in DETECTION_FAILED and exit 2 on every scheduled run.
 """
 
+import json
 import subprocess
 
 import pytest
@@ -65,5 +66,27 @@ def test_the_runner_role_reports_a_change_by_hand_as_drift(emulator, dev):
         logGroupName="/ecs/product-service-dev", retentionInDays=14
     )
     result = drift_check(assume(emulator, runner_role(emulator), "codebuild-drift"), "dev")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "RetentionInDays" in result.stdout
+
+
+def test_the_github_actions_policy_checks_dev_too(emulator, dev):
+    # The role .github/workflows/drift.yml assumes through OIDC carries this one policy
+    # (README, "Drift detection"). Here the role is made as a user would, then assumed.
+    iam = emulator.client("iam")
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}],
+    }
+    role = iam.create_role(
+        RoleName="github-drift-check", AssumeRolePolicyDocument=json.dumps(trust)
+    )
+    iam.put_role_policy(
+        RoleName="github-drift-check",
+        PolicyName="drift-check",
+        PolicyDocument=(ROOT / "policies/generated/github-drift-check.json").read_text(),
+    )
+    result = drift_check(assume(emulator, role["Role"]["Arn"], "github-actions"), "dev")
+    # Still drifted from the change above: exit 1, never 2 for want of a permission.
     assert result.returncode == 1, result.stdout + result.stderr
     assert "RetentionInDays" in result.stdout
