@@ -63,20 +63,21 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import importlib.util
 import json
 import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import cfnlint
 from moto.cloudformation.exceptions import ValidationError
 from moto.cloudformation.responses import CloudFormationResponse
 
 from emulator import iam, iam_reference, rollback
 
 ROOT = Path(__file__).resolve().parent.parent
-SCHEMAS = Path(cfnlint.__file__).resolve().parent / "data/schemas"
+# Found, not imported: importing cfnlint would add a second to every emulator start.
+SCHEMAS = Path(importlib.util.find_spec("cfnlint").origin).resolve().parent / "data/schemas"
 CLOUDFORMATION = "cloudformation.amazonaws.com"
 
 # SDK service names in handler messages (the "Service:" part), by IAM prefix.

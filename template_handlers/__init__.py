@@ -1,0 +1,1 @@
+"""Sceptre template handlers of this project (registered in pyproject.toml)."""

@@ -1,0 +1,78 @@
+"""``type: cached_cdk``: sceptre-cdk-handler's ``cdk`` handler, run only when its input changed.
+
+sceptre-cdk-handler loads the CDK libraries into Node.js through jsii (about 10 s) and
+synthesizes on every launch, diff and drift check of the stack, though the template only
+changes when its input does. This handler takes the same arguments as ``type: cdk`` and
+keeps each synthesized template in ``.cache/cdk/`` under a hash of everything the synthesis
+reads: the stack class's module source, the handler arguments, the resolved
+sceptre_user_data and the versions of the CDK libraries and the handler. Only on a miss
+does it import the ``cdk`` handler, which then checks its arguments and prerequisites and
+synthesizes. Delete the folder to force a synthesis.
+"""
+
+import hashlib
+import json
+import os
+import tempfile
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+from sceptre.template_handlers import TemplateHandler
+
+# What decides the synthesized template besides the stack's own input.
+LIBRARIES = (
+    "aws-cdk-lib",
+    "cdk-bootstrapless-synthesizer",
+    "constructs",
+    "jsii",
+    "sceptre-cdk-handler",
+)
+
+
+class CachedCdk(TemplateHandler):
+    """The ``cdk`` template handler behind a synthesis cache keyed by its whole input."""
+
+    def schema(self) -> dict[str, Any]:
+        """Any mapping with a path: the ``cdk`` handler checks the rest when it runs."""
+        return {"type": "object", "properties": {"path": {"type": "string"}}, "required": ["path"]}
+
+    def cache_key(self) -> str:
+        """A hash of everything the synthesis reads."""
+        module = Path(self.stack_group_config["project_path"], "templates", self.arguments["path"])
+        described = json.dumps(
+            {
+                "arguments": self.arguments,
+                "sceptre_user_data": self.sceptre_user_data,
+                "libraries": {name: version(name) for name in LIBRARIES},
+            },
+            sort_keys=True,
+            default=str,
+        ).encode()
+        return hashlib.sha256(module.read_bytes() + b"\0" + described).hexdigest()
+
+    def handle(self) -> str:
+        """The cached template for this input, synthesized by the ``cdk`` handler once."""
+        folder = Path(self.stack_group_config["project_path"], ".cache", "cdk")
+        cached = folder / f"{self.cache_key()}.yaml"
+        if cached.is_file():
+            self.logger.debug("%s - CDK template from %s", self.name, cached)
+            return cached.read_text()
+        from sceptre_cdk_handler.cdk import CDK  # loads the CDK into Node.js: only when needed
+
+        synthesizer = CDK(
+            name=self.name,
+            arguments=self.arguments,
+            sceptre_user_data=self.sceptre_user_data,
+            connection_manager=self.connection_manager,
+            stack_group_config=self.stack_group_config,
+        )
+        synthesizer.validate()
+        template = synthesizer.handle()
+        folder.mkdir(parents=True, exist_ok=True)
+        # Written whole, then renamed: a parallel launch never reads half a file.
+        fd, partial = tempfile.mkstemp(dir=folder, suffix=".partial")
+        with os.fdopen(fd, "w") as sink:
+            sink.write(template)
+        os.replace(partial, cached)
+        return template
