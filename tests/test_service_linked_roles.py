@@ -1,14 +1,9 @@
 """!service_linked_roles: `sceptre launch shared` prepares a new account for ECS."""
 
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-from emulator.process import ROOT, Emulator
-
-SCEPTRE = Path(sys.executable).with_name("sceptre")
+from emulator.process import Emulator
+from tests.roles import sceptre
 
 
 @pytest.fixture(scope="module")
@@ -17,15 +12,8 @@ def fresh():
         yield running
 
 
-def launch_shared(emulator) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [str(SCEPTRE), "launch", "-y", "shared"],
-        cwd=ROOT,
-        env=emulator.child_env(),
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
+def launch_shared(emulator):
+    return sceptre(emulator.child_env(), "launch", "-y", "shared")
 
 
 def test_launching_shared_creates_the_ecs_service_linked_role(fresh):
