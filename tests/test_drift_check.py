@@ -16,6 +16,7 @@ import pytest
 from drift.detect import DRIFTED, FAILED, IN_SYNC, MISSING, Difference, StackDrift
 from drift.report import exit_code, headline
 from emulator.process import ROOT
+from tests.roles import quick
 from tests.templates import stack_config
 from tests.test_launch import aws, emulator  # noqa: F401  (this module gets its own emulator)
 
@@ -44,7 +45,7 @@ def alerts(aws) -> tuple[str, str]:
 
 
 def run(emulator, command: str, *args: str, **extra_env: str) -> subprocess.CompletedProcess:
-    env = {**emulator.child_env("DRIFT_TOPIC_ARN"), **extra_env}
+    env = {**quick(emulator.child_env("DRIFT_TOPIC_ARN")), **extra_env}
     return subprocess.run(
         [str(BIN / command), *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
     )

@@ -14,6 +14,7 @@ import pytest
 from emulator.process import ROOT, Emulator
 from emulator.seed import PROD_DOMAIN, PROD_VPC_NAME, fake_manifest
 from resolvers.image_url import find_image
+from tests.roles import quick
 
 SCEPTRE = Path(sys.executable).with_name("sceptre")
 
@@ -33,7 +34,7 @@ def sceptre(emulator, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [str(SCEPTRE), *args],
         cwd=ROOT,
-        env=emulator.child_env(),
+        env=quick(emulator.child_env()),
         capture_output=True,
         text=True,
         timeout=300,
