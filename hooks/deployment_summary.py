@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from sceptre.hooks import Hook
 
+from hooks.outcome import first_failure, stack_status, stands
 from resolvers import AwsCall, stack_call
 
 
@@ -78,5 +79,15 @@ class DeploymentSummary(Hook):
     """Prints the deployment summary of the stack it is attached to."""
 
     def run(self) -> None:
-        deployment = describe_deployment(stack_call(self), self.stack.external_name)
+        call, name = stack_call(self), self.stack.external_name
+        status = stack_status(call, name)
+        if not stands(status):  # say why, rather than describe a service that is not there
+            failure = first_failure(call, name) if status else "the stack was deleted"
+            print(
+                f"Launch of {self.stack.name} failed: {name} ended {status or 'DELETED'}\n"
+                f"  first failure    {failure}",
+                flush=True,
+            )
+            return
+        deployment = describe_deployment(call, name)
         print(f"Deployed {self.stack.name}:\n{format_deployment(deployment)}", flush=True)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from sceptre.hooks import Hook
 
+from hooks.outcome import stack_status, stands
 from resolvers import stack_call
 
 logger = logging.getLogger(f"sceptre.{__name__}")
@@ -32,6 +33,12 @@ class Protect(Hook):
         }:
             raise TypeError("!protect takes a mapping with termination_protection and stack_policy")
         call, name = stack_call(self), self.stack.external_name
+        status = stack_status(call, name)
+        if not stands(status):  # a failed first create must stay deletable
+            logger.warning(
+                "%s - not protected: the launch ended %s", self.stack.name, status or "DELETED"
+            )
+            return
         enabled = bool(options.get("termination_protection", False))
         call(
             "cloudformation",

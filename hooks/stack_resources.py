@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 from sceptre.hooks import Hook
 
+from hooks.outcome import stack_status, stands
 from resolvers import AwsCall, stack_call
 
 
@@ -65,6 +66,9 @@ class StackResources(Hook):
     """Prints how many declared resources the stack holds and names any it lacks."""
 
     def run(self) -> None:
+        call = stack_call(self)
+        if not stands(stack_status(call, self.stack.external_name)):
+            return  # a failed launch: Sceptre has printed its events; nothing stands to count
         declared = declared_resources(self.stack.template.body)
-        missing = missing_resources(stack_call(self), self.stack.external_name, declared)
+        missing = missing_resources(call, self.stack.external_name, declared)
         print(format_report(self.stack.external_name, declared, missing), flush=True)
