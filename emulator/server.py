@@ -19,6 +19,7 @@ from moto.server import ThreadedMotoServer
 # Imported as the emulator package: moto names a model's service after its module path.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from emulator import (  # noqa: E402
+    acm_listing,
     delivery,
     drift,
     faults,
@@ -26,8 +27,14 @@ from emulator import (  # noqa: E402
     handler_model,
     iam,
     protection,
+    refuse_ecs,
+    refuse_elb,
+    refuse_iam,
+    refuse_logs,
     seed,
     service_linked_roles,
+    stack_answers,
+    task_lifecycle,
 )
 
 
@@ -48,6 +55,11 @@ def main() -> int:
     handler_model.install()
     iam.install()
     service_linked_roles.install()
+    # What AWS refuses, how it answers, and how tasks and certificates behave.
+    for module in (refuse_ecs, refuse_elb, refuse_iam, refuse_logs, stack_answers):
+        module.install()
+    task_lifecycle.install()
+    acm_listing.install()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=args.port, verbose=False)
     try:
         server.start()
