@@ -3,13 +3,28 @@ is left deletable, and the summary says what failed instead of raising."""
 
 import json
 import logging
+import subprocess
 import uuid
 
 import pytest
 
+from emulator.process import ROOT, Emulator
 from hooks.deployment_summary import DeploymentSummary
 from hooks.protect import Protect
+from tests.roles import BIN, quick
 from tests.test_hooks import make_stack
+
+
+def run_sceptre(emulator: Emulator, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(BIN / "sceptre"), *args],
+        cwd=ROOT,
+        env=quick(emulator.child_env()),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
 
 # A resource the emulator refuses as AWS does: a GitHub source reporting build status with
 # no GitHub credentials stored in CodeBuild (emulator/tests/test_delivery.py).
@@ -77,3 +92,32 @@ def test_a_standing_stack_is_still_protected(aws):
     Protect(argument=options, stack=make_stack(name)).run()
     stack = aws("cloudformation").describe_stacks(StackName=name)["Stacks"][0]
     assert stack["EnableTerminationProtection"] is True
+
+
+def test_a_failed_prod_create_is_retried_by_launching_again(tmp_path):
+    """End to end, as a user meets it: prod's first cluster create fails (the account lacks
+    ECS's service-linked role; ECS creates it but cannot assume it yet, so the first attempt
+    fails and a retry succeeds: emulator/service_linked_roles.py), prod's on_failure ROLLBACK
+    leaves ROLLBACK_COMPLETE, and the same launch command deletes the failed stack and
+    creates it again. CloudFormation allows only
+    deletion of a stack in ROLLBACK_COMPLETE
+    (docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/troubleshooting.html), so the
+    retry works only if the failed create was left unprotected."""
+    command = ["--var", "image_tag=1.1.0", "launch", "-y", "prod/cluster.yaml"]
+    with Emulator() as emulator:
+        iam, cfn = emulator.client("iam"), emulator.client("cloudformation")
+        iam.delete_service_linked_role(RoleName="AWSServiceRoleForECS")
+
+        failed = run_sceptre(emulator, *command)
+        assert failed.returncode != 0
+        stack = cfn.describe_stacks(StackName="product-service-prod-cluster")["Stacks"][0]
+        assert stack["StackStatus"] == "ROLLBACK_COMPLETE"
+        assert stack["EnableTerminationProtection"] is False
+        printed = failed.stdout + failed.stderr
+        assert "Unable to assume the service linked role" in printed  # the cause, shown
+
+        retried = run_sceptre(emulator, *command)
+        assert retried.returncode == 0, retried.stdout + retried.stderr
+        stack = cfn.describe_stacks(StackName="product-service-prod-cluster")["Stacks"][0]
+        assert stack["StackStatus"] == "CREATE_COMPLETE"
+        assert stack["EnableTerminationProtection"] is True  # protected once it stands
