@@ -6,6 +6,8 @@
   which moto creates in every region, serves dev), and public subnets in the same zones
   for its load balancer.
 - An issued ACM certificate for prod's domain, as if it had been requested and validated.
+  Its key is ECDSA (P-256), which ACM lists only to a caller that asks for that key type:
+  !certificate_arn must ask, as it must on AWS.
 """
 
 import datetime
@@ -54,17 +56,48 @@ def fake_manifest(tag: str) -> str:
     )
 
 
-def self_signed_certificate(domain: str, days: int = 365) -> tuple[bytes, bytes]:
-    """A PEM certificate and key for ``domain``, valid for ``days`` from now."""
+# ACM's names of the key algorithms it imports
+# (https://docs.aws.amazon.com/acm/latest/userguide/import-certificate-prerequisites.html).
+KEY_ALGORITHMS = (
+    "RSA_1024",
+    "RSA_2048",
+    "RSA_3072",
+    "RSA_4096",
+    "EC_prime256v1",
+    "EC_secp384r1",
+    "EC_secp521r1",
+)
+
+
+def self_signed_certificate(
+    domain: str,
+    days: float = 365,
+    sans: tuple[str, ...] = (),
+    key_algorithm: str = "EC_prime256v1",
+) -> tuple[bytes, bytes]:
+    """A PEM certificate and key for ``domain``, valid for ``days`` from now.
+
+    The certificate names ``domain`` as its subject and, with ``sans``, as its subject
+    alternative names; its key is of ``key_algorithm``, one of KEY_ALGORITHMS.
+    """
     # Imported here: the project's tests import this module's constants from .venv, which
     # has no cryptography; only the emulator's environment calls this.
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
     from cryptography.x509.oid import NameOID
 
-    key = ec.generate_private_key(ec.SECP256R1())
+    if key_algorithm not in KEY_ALGORITHMS:
+        raise ValueError(f"key_algorithm {key_algorithm!r}: one of {', '.join(KEY_ALGORITHMS)}")
+    family, _, size = key_algorithm.partition("_")
+    key: Any
+    if family == "RSA":
+        key = rsa.generate_private_key(public_exponent=65537, key_size=int(size))
+    else:
+        curves = {"prime256v1": ec.SECP256R1, "secp384r1": ec.SECP384R1, "secp521r1": ec.SECP521R1}
+        key = ec.generate_private_key(curves[size]())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, domain)])
+    names = list(dict.fromkeys((domain, *sans)))
     now = datetime.datetime.now(datetime.UTC)
     certificate = (
         x509.CertificateBuilder()
@@ -74,7 +107,9 @@ def self_signed_certificate(domain: str, days: int = 365) -> tuple[bytes, bytes]
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(days=1))
         .not_valid_after(now + datetime.timedelta(days=days))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(domain)]), critical=False)
+        .add_extension(
+            x509.SubjectAlternativeName([x509.DNSName(n) for n in names]), critical=False
+        )
         .sign(key, hashes.SHA256())
     )
     key_pem = key.private_bytes(
