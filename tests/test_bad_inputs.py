@@ -108,6 +108,26 @@ CASES = [
     Case("termination-protection-not-boolean", "protection.termination_protection = 'always'; allowed: a value of type boolean", key("protection.termination_protection", "always"), file=PROD, args=PROD_LAUNCH),
     Case("schedule-not-rate-or-cron", "drift_schedule = 'every night'; allowed: a string matching", key("drift_schedule", "every night")),
     Case("topic-arn-malformed", "drift_topic_arn = 'arn:aws:sqs:us-east-1:123456789012:alerts'; allowed: a string matching", key("drift_topic_arn", "arn:aws:sqs:us-east-1:123456789012:alerts")),
+    Case("memory-above-fargate-maximum", "sceptre_user_data.memory = 200000; allowed: at most 122880", user(memory=200000)),
+    Case("stack-timeout-too-short", "config/config.yaml: stack_timeout = 1; allowed: at least 5", key("stack_timeout", 1), file="config/config.yaml"),
+    Case("project-code-invalid", "config/config.yaml: project_code = 'Product_Service'; allowed: a string matching", key("project_code", "Product_Service"), file="config/config.yaml"),
+    Case("workload-stacks-empty", "config/config.yaml: workload_stacks = []; allowed: at least 1 item(s)", key("workload_stacks", []), file="config/config.yaml"),
+    Case("drift-source-branch-empty", "config/config.yaml: drift_source.branch = ''; allowed: at least 1 character(s)", key("drift_source.branch", ""), file="config/config.yaml"),
+    Case("environment-tag-not-the-folder", "stack_tags.Environment = 'qa'; allowed: 'dev' (deploy permissions use it)", key("stack_tags.Environment", "qa")),
+    Case("stack-tag-not-a-string", "stack_tags.CostCentre = 42; allowed: a value of type string", key("stack_tags.CostCentre", 42)),
+    Case("user-data-environment-not-the-folder", "sceptre_user_data.environment = 'prod'; allowed: 'dev'", user(environment="prod")),
+    Case("max-azs-one", "network.max_azs = 1; allowed: at least 2", key("network.max_azs", 1)),
+    Case("git-provider-unknown", "pipeline.git.provider = 'SVNHub'; allowed: one of 'GitHub'", key("pipeline.git.provider", "SVNHub")),
+    Case("approval-not-boolean", "pipeline.approval = 'no'; allowed: a value of type boolean", key("pipeline.approval", "no")),
+    Case("domain-name-invalid", "sceptre_user_data.load_balancer.domain_name = 'Not A Domain'; allowed: a string matching", lambda c: c["sceptre_user_data"]["load_balancer"].update(domain_name="Not A Domain")),
+    Case("hosted-zone-id-malformed", "sceptre_user_data.load_balancer.hosted_zone_id = '12345'; allowed: a string matching", lambda c: c["sceptre_user_data"]["load_balancer"].update(hosted_zone_id="12345")),
+    Case("access-log-days-negative", "sceptre_user_data.load_balancer.access_log_days = -1; allowed: at least 0", lambda c: c["sceptre_user_data"]["load_balancer"].update(access_log_days=-1)),
+    Case("health-check-path-relative", "sceptre_user_data.health_check.path = 'hello'; allowed: a string matching", lambda c: c["sceptre_user_data"]["health_check"].update(path="hello")),
+    Case("healthy-threshold-too-high", "sceptre_user_data.health_check.healthy_threshold = 11; allowed: at most 10", lambda c: c["sceptre_user_data"]["health_check"].update(healthy_threshold=11)),
+    Case("cpu-target-too-high", "sceptre_user_data.autoscaling.cpu_target = 99; allowed: at most 95", lambda c: c["sceptre_user_data"]["autoscaling"].update(cpu_target=99)),
+    Case("capacity-base-negative", "sceptre_user_data.capacity_provider_strategy[0].base = -1; allowed: at least 0", user(capacity_provider_strategy=[{"provider": "FARGATE", "weight": 1, "base": -1}])),
+    Case("public-ip-reason-too-short", "sceptre_user_data.public_ip_reason = 'because'; allowed: at least 20 character(s)", user(assign_public_ip="ENABLED", public_ip_reason="because")),
+    Case("grace-period-negative", "sceptre_user_data.health_check.grace_period = -5; allowed: at least 0", lambda c: c["sceptre_user_data"]["health_check"].update(grace_period=-5)),
     # The account, caught by the preflight's lookups before any stack changes.
     Case("vpc-missing", "!vpc_id: no VPC tagged Name=no-such-vpc in this region", key("network.vpc_name", "no-such-vpc")),
     Case("vpc-ambiguous", "!vpc_id: 2 VPCs tagged Name=twin", key("network.vpc_name", "twin"), setup=twin_vpcs),
@@ -177,5 +197,5 @@ def test_bad_input_is_refused_clearly_and_changes_nothing(case, emulator, aws, t
 
 
 def test_the_catalogue_is_large_enough():
-    assert len(CASES) >= 25
+    assert len(CASES) >= 60
     assert len({c.id for c in CASES}) == len(CASES)
