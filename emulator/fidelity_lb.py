@@ -10,7 +10,12 @@ templates/service.yaml.j2. In moto 5.2.5, through CloudFormation:
   it; target groups, listeners and listener rules outlive their stack;
 - Fn::GetAtt LoadBalancer.LoadBalancerFullName resolves to the text of the GetAtt itself,
   and any Fn::GetAtt of a target group fails;
-- AWS::ApplicationAutoScaling::ScalableTarget and ScalingPolicy are skipped.
+- AWS::ApplicationAutoScaling::ScalableTarget and ScalingPolicy are skipped;
+- AWS::S3::BucketPolicy is skipped, so ELB's access-log check (emulator/refuse_elb.py) would
+  never see the policy the template gives the log bucket;
+- S3's own bucket-policy check (``FakeBucket.get_permission``) takes a statement whose
+  Condition it cannot evaluate as an explicit deny, so the TLS-only Deny statement every
+  template declares would refuse every object request.
 
 What this module does instead, through moto's own ELBv2 and Application Auto Scaling
 backends (whose APIs model all of it):
@@ -19,6 +24,11 @@ backends (whose APIs model all of it):
   and (with listeners and rules) deleted with their stack; a change that would replace a
   load balancer or target group is refused with an error rather than done by half;
 - those GetAtts resolve as on AWS (app/NAME/ID, targetgroup/NAME/ID, ...);
+- bucket policies are put on their bucket (PutBucketPolicy), replaced on update and deleted
+  with their stack; the S3 check ignores statements with a Condition (the emulator has no
+  request context to evaluate them with: no TLS, no source address);
+- a load balancer whose attributes ELB refuses (emulator/refuse_elb.py) is deleted again, as
+  CloudFormation's handler leaves nothing of a resource that failed to create;
 - scalable targets and scaling policies are registered as CloudFormation would, and
   registering a target moves an ECS service's desired count into [min, max] at once, as
   RegisterScalableTarget does. Policies are stored (with moto's alarms) but never act:
@@ -26,6 +36,7 @@ backends (whose APIs model all of it):
 """
 
 import contextlib
+import json
 from typing import Any
 
 from moto.applicationautoscaling import models as aas
@@ -36,6 +47,8 @@ from moto.core.common_models import CloudFormationModel
 from moto.ecs import models as ecs
 from moto.elbv2 import exceptions as elb_errors
 from moto.elbv2 import models as elbv2
+from moto.iam.access_control import PermissionResult
+from moto.s3 import models as s3
 
 
 def _elbv2(account_id: str, region_name: str) -> Any:
@@ -75,9 +88,13 @@ def _create_load_balancer(cls, resource_name, cloudformation_json, account_id, r
         ip_address_type=props.get("IpAddressType", "ipv4"),
         tags=props.get("Tags"),
     )
-    backend.modify_load_balancer_attributes(
-        balancer.arn, _attributes(props, "LoadBalancerAttributes")
-    )
+    try:
+        backend.modify_load_balancer_attributes(
+            balancer.arn, _attributes(props, "LoadBalancerAttributes")
+        )
+    except Exception:
+        backend.delete_load_balancer(balancer.arn)
+        raise
     return balancer
 
 
@@ -367,6 +384,83 @@ class ScalingPolicy(CloudFormationModel):
                 )
 
 
+# --- AWS::S3::BucketPolicy --------------------------------------------------------------
+
+
+def _s3(account_id: str) -> Any:
+    return s3.s3_backends[account_id]["global"]
+
+
+def _bucket_name(value: Any) -> str:
+    return getattr(value, "name", value)  # a Ref that moto resolved to the bucket model
+
+
+class BucketPolicy(CloudFormationModel):
+    """AWS::S3::BucketPolicy, put on its bucket through moto's S3 backend."""
+
+    # moto files every model under the second part of its module name: give it one.
+    __module__ = "emulator.fidelity_lb"
+
+    def __init__(self, bucket: str) -> None:
+        self.bucket = bucket
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.bucket  # Ref of a bucket policy: the bucket's name
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::S3::BucketPolicy"
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[override]
+        cls, resource_name, cloudformation_json, account_id, region_name, **_
+    ) -> "BucketPolicy":
+        props = cloudformation_json["Properties"]
+        bucket = _bucket_name(props["Bucket"])
+        document = props["PolicyDocument"]
+        text = document if isinstance(document, str) else json.dumps(document)
+        _s3(account_id).put_bucket_policy(bucket, text.encode())
+        return cls(bucket)
+
+    @classmethod
+    def update_from_cloudformation_json(  # type: ignore[override]
+        cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
+    ) -> "BucketPolicy":
+        bucket = _bucket_name(cloudformation_json["Properties"]["Bucket"])
+        if bucket != original_resource.bucket:  # Bucket: update requires replacement
+            cls.delete_from_cloudformation_json(
+                original_resource.bucket, {}, account_id, region_name
+            )
+        return cls.create_from_cloudformation_json(
+            new_resource_name, cloudformation_json, account_id, region_name
+        )
+
+    @classmethod
+    def delete_from_cloudformation_json(  # type: ignore[override]
+        cls, resource_name, cloudformation_json, account_id, region_name
+    ) -> None:
+        with contextlib.suppress(Exception):  # the bucket went first (or was never made)
+            _s3(account_id).delete_bucket_policy(resource_name)
+
+
+def _bucket_permission(self, action: str, resource: str) -> Any:
+    """moto's check, over the statements without a Condition only (see the module text)."""
+    if self.policy is None:
+        return PermissionResult.NEUTRAL
+    from moto.iam.access_control import IAMPolicy
+
+    document = json.loads(self.policy)
+    statements = document.get("Statement", [])
+    statements = statements if isinstance(statements, list) else [statements]
+    kept = [s for s in statements if "Condition" not in s]
+    if not kept:
+        return PermissionResult.NEUTRAL
+    return IAMPolicy(json.dumps({**document, "Statement": kept})).is_action_permitted(
+        action, resource
+    )
+
+
 _PATCHES = {
     elbv2.FakeLoadBalancer: {
         "create_from_cloudformation_json": _create_load_balancer,
@@ -392,8 +486,9 @@ def install() -> None:
             setattr(model, name, classmethod(handler))
     elbv2.FakeLoadBalancer.get_cfn_attribute = _load_balancer_attribute
     elbv2.FakeTargetGroup.get_cfn_attribute = _target_group_attribute
+    s3.FakeBucket.get_permission = _bucket_permission
     # moto builds its type -> model map once, from CloudFormationModel's subclasses: make
-    # it see the two classes above.
+    # it see the three classes above.
     parsing.get_model_list.cache_clear()
     parsing.get_model_map.cache_clear()
     parsing.get_name_type_map.cache_clear()
