@@ -17,7 +17,7 @@ What it emulates beyond moto:
 - a task definition change registers a new revision, deregisters the old one and points
   the services that ran the old revision at the new one (CloudFormation replaces the
   resource and updates what refers to it);
-- a service reaches its desired count at once, as if every task started healthy;
+- a service's tasks start over time and its deployments progress (task_lifecycle.py);
 - deployment configuration, capacity provider strategy and the other service settings
   the ECS backend does not model are kept on the service and returned by DescribeServices;
 - an update without DesiredCount leaves the count alone, as ECS does (autoscaling owns it).
@@ -144,9 +144,7 @@ def _update_task_definition(
     new = _register(original_resource.family, props, account_id, region_name)
     for service in backend.services.values():
         if service.task_definition == original_resource.arn:
-            service.task_definition = new.arn
-            for deployment in service.deployments:
-                deployment["taskDefinition"] = new.arn
+            service.task_definition = new.arn  # a new deployment: task_lifecycle.py
     backend.deregister_task_definition(original_resource.arn)
     return new
 
@@ -161,23 +159,18 @@ def _delete_task_definition(cls, resource_name, cloudformation_json, account_id,
 
 
 def _settle(service: Any, props: dict[str, Any]) -> Any:
-    """Keep what moto does not model and let the service reach its desired count."""
+    """Keep what moto does not model, on the service and its newest deployment. Task counts
+    and rollout states are task_lifecycle.py's."""
     for prop, attribute in _SERVICE_EXTRAS.items():
         setattr(service, attribute, camel(props.get(prop)))
     service.launch_type = props.get(
         "LaunchType"
     )  # absent when a capacity provider strategy runs it
-    service.running_count, service.pending_count = service.desired_count, 0
-    for deployment in service.deployments:
+    for deployment in service.deployments[:1]:
         deployment.update(
             launchType=service.launch_type,
-            desiredCount=service.desired_count,
-            runningCount=service.desired_count,
-            pendingCount=0,
-            rolloutState="COMPLETED",
             capacityProviderStrategy=service.capacity_provider_strategy,
             networkConfiguration=service.network_configuration,
-            taskDefinition=service.task_definition,
         )
     return service
 

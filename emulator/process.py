@@ -1,6 +1,13 @@
-"""Start and stop the emulator server from the project's own environment (stdlib only)."""
+"""Start and stop the emulator server from the project's own environment (stdlib only).
+
+The server binds port 0 unless told a port: the kernel picks a free one atomically and the
+server names it in its ready line ("emulator ready on http://127.0.0.1:PORT"), which
+``Emulator.start`` reads. Finding a free port first and binding it later would race with the
+other emulators a parallel test run starts.
+"""
 
 import os
+import re
 import socket
 import subprocess
 import tempfile
@@ -14,8 +21,12 @@ EMULATOR_PYTHON = Path(os.environ.get("EMULATOR_PYTHON", ROOT / ".venv-emulator/
 REGION = "us-east-1"  # the region in config/config.yaml
 
 
+READY = re.compile(r"emulator ready on (http://127\.0\.0\.1:(\d+))")
+
+
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    """A TCP port on 127.0.0.1 that nothing listens on right now (and nothing will: tests use
+    it as an address where no emulator answers). Not for starting an emulator: see Emulator."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -24,9 +35,17 @@ def free_port() -> int:
 class Emulator:
     """The emulator as a child process; a context manager that stops it on exit."""
 
-    def __init__(self, port: int | None = None, seed: bool = True, timeout: float = 60) -> None:
-        self.port = port or free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+    def __init__(
+        self,
+        port: int | None = None,
+        seed: bool = True,
+        timeout: float = 60,
+        settings: dict[str, str] | None = None,
+    ) -> None:
+        """port: where to listen; None lets the server pick a free one and report it.
+        settings: environment variables of the server (EMULATOR_TASK_START_SECONDS, ...)."""
+        self.port = port
+        self._settings = settings or {}
         self._seed = seed
         self._timeout = timeout
         self._process: subprocess.Popen[bytes] | None = None
@@ -36,19 +55,30 @@ class Emulator:
         """Start the server and return once it is seeded and serving."""
         if not EMULATOR_PYTHON.exists():
             raise RuntimeError(f"{EMULATOR_PYTHON} is missing; run 'make .venv-emulator' first")
-        command = [str(EMULATOR_PYTHON), str(ROOT / "emulator/server.py"), "--port", str(self.port)]
+        command = [
+            str(EMULATOR_PYTHON),
+            str(ROOT / "emulator/server.py"),
+            "--port",
+            str(self.port or 0),
+        ]
         if not self._seed:
             command.append("--no-seed")
         # Output goes to a file, not a pipe: an unread pipe fills and stalls the server.
-        fd, log = tempfile.mkstemp(prefix=f"emulator-{self.port}-", suffix=".log")
+        fd, log = tempfile.mkstemp(prefix="emulator-", suffix=".log")
         self.log_path = Path(log)
         with os.fdopen(fd, "w") as sink:
             self._process = subprocess.Popen(
-                command, stdout=sink, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+                command,
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env={**os.environ, **self._settings},
             )
         deadline = time.monotonic() + self._timeout
         while time.monotonic() < deadline and self._process.poll() is None:
-            if "emulator ready on" in self.log_path.read_text():
+            ready = READY.search(self.log_path.read_text())
+            if ready:
+                self.port = int(ready.group(2))
                 return self
             time.sleep(0.1)
         self.stop()
@@ -64,6 +94,13 @@ class Emulator:
                 self._process.kill()
                 self._process.wait()
         self._process = None
+
+    @property
+    def url(self) -> str:
+        """The emulator's endpoint URL (known once started, or when a port was given)."""
+        if self.port is None:
+            raise RuntimeError("the emulator has no port until it is started")
+        return f"http://127.0.0.1:{self.port}"
 
     def env(self) -> dict[str, str]:
         """Environment variables that point boto3 and Sceptre at this emulator."""

@@ -2,8 +2,10 @@
 
     .venv-emulator/bin/python emulator/server.py [--port 5055] [--region us-east-1]
 
-Listens on 127.0.0.1 only. Prints one line "emulator ready on URL" once it serves and
-is seeded; stops on Ctrl-C or SIGTERM.
+Listens on 127.0.0.1 only; --port 0 lets the kernel pick a free port (what tests do: no race
+between finding a port and binding it). Prints one line "emulator ready on URL", with the
+port really bound, once it serves and is seeded; stops on Ctrl-C or SIGTERM.
+EMULATOR_TASK_START_SECONDS sets how long an ECS task takes to start (task_lifecycle.py).
 """
 
 import argparse
@@ -66,7 +68,8 @@ def main() -> int:
     except OSError as error:
         print(f"emulator: cannot listen on 127.0.0.1:{args.port}: {error}", file=sys.stderr)
         return 1
-    url = f"http://127.0.0.1:{args.port}"
+    host, port = server.get_host_and_port()
+    url = f"http://{host}:{port}"
     if not args.no_seed:
         seeded = seed.seed(url, args.region)
         print(f"emulator: seeded {seeded}", flush=True)

@@ -1,5 +1,551 @@
-"""Placeholder: filled in by the work on issue 10 (the emulator refuses what AWS refuses)."""
+"""ECS service tasks that take time to start and, on request, fail their health checks.
+
+moto 5.2.5 runs no tasks for a service: a service reports whatever counts it was created with
+(fidelity.py used to set running = desired at once), ListTasks ignores ``serviceName`` and
+ECS's deployments never progress. This module gives every ACTIVE service real task records
+(moto ``Task`` objects, so ListTasks and DescribeTasks show them) that follow ECS's lifecycle
+(https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-lifecycle.html):
+PROVISIONING, PENDING, then RUNNING after ``EMULATOR_TASK_START_SECONDS`` (default 1 s).
+
+The state is advanced lazily, in time order, whenever DescribeServices, ListTasks or
+DescribeTasks reads it (no background thread), and:
+
+- DescribeServices reports ``runningCount``/``pendingCount`` of the service and of each
+  deployment, and the deployment's ``rolloutState`` IN_PROGRESS until its tasks run (and pass
+  their health checks), then COMPLETED; the older deployment's tasks are stopped then
+  (rolling update, minimum healthy 100 %). A new task definition (UpdateService, a stack
+  update) or ``forceNewDeployment`` starts a new PRIMARY deployment.
+- On request, tasks fail their load balancer health checks: tag the service
+  ``emulator:health-checks=fail`` (TagResource, or Tags in the template); tasks launched
+  while the tag says so run for one start period, then stop with ECS's reason
+  ``Task failed ELB health checks in (target-group ARN)`` (stopCode
+  ServiceSchedulerInitiated) and are replaced. Untag the service (or set another value) and
+  the next replacements pass.
+- The deployment circuit breaker, when the service enables it, fails the deployment once its
+  failed tasks reach the threshold (0.5 x desired, at least 3, at most 200): rolloutState
+  FAILED, reason ``ECS deployment circuit breaker: tasks failed to start.``; with rollback,
+  a new deployment of the last completed task definition takes over.
+- CloudFormation waits for an AWS::ECS::Service to reach a steady state after it creates or
+  updates it, and fails the resource with ``Error occurred during operation 'ECS Deployment
+  Circuit Breaker was triggered'.`` when the breaker trips. moto's CloudFormation does not
+  update a service whose only change is the task definition ARN it refers to, so the wait for
+  such a service happens in the TaskDefinition's update instead. Without a circuit breaker
+  CloudFormation waits up to three hours; the emulator gives up after
+  ``EMULATOR_STABILIZE_SECONDS`` (default 60) with ``Service ARN did not stabilize.``
+
+Seams (moto 5.2.5): the ECS backend's create_service, update_service, delete_service,
+describe_services, list_tasks and describe_tasks; the ECS response's create_service and
+update_service (moto drops ``deploymentConfiguration``); the CloudFormation handlers of
+Service and TaskDefinition that fidelity.py installs.
+
+Gaps: the health check grace period, the target group's interval and thresholds and the
+service's maximumPercent are not modelled (one start period decides a task's health);
+task placement, capacity and Spot interruptions are not modelled; the wording of the service
+events beyond those the ECS guide quotes is the emulator's own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import threading
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from moto.ec2.models import ec2_backends
+from moto.ecs import models as ecs
+from moto.ecs import responses as ecs_responses
+from moto.ecs.exceptions import EcsClientException
+
+HEALTH_TAG = "emulator:health-checks"
+START_SECONDS = float(os.environ.get("EMULATOR_TASK_START_SECONDS", "1"))
+STABILIZE_SECONDS = float(os.environ.get("EMULATOR_STABILIZE_SECONDS", "60"))
+# https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeploymentConfiguration.html
+# (rolloutStateReason as ECS writes it: https://github.com/aws/containers-roadmap/issues/1488)
+BREAKER_REASON = "ECS deployment circuit breaker: tasks failed to start."
+# CloudFormation's handler message: https://github.com/aws-cloudformation/rain/issues/458,
+# https://github.com/aws/copilot-cli/issues/5296
+BREAKER_STACK_REASON = (
+    "Error occurred during operation 'ECS Deployment Circuit Breaker was triggered'."
+)
+
+_lock = threading.RLock()
+
+
+class ServiceTask(ecs.Task):
+    """A task a service started; its status is set by this module, not moto's state model."""
+
+    @property
+    def status(self) -> str | None:
+        return getattr(self, "_lifecycle_status", "PROVISIONING")
+
+    @status.setter
+    def status(self, value: str) -> None:
+        self._lifecycle_status = value
+
+
+def _stamp(at: float) -> datetime:
+    return datetime.fromtimestamp(at, UTC)
+
+
+def _backend(service: Any) -> Any:
+    return ecs.ecs_backends[service._account_id][service.region_name]
+
+
+def _event(service: Any, message: str, at: float) -> None:
+    """A service event, newest first, as DescribeServices lists them."""
+    number = len(service.events) + 1
+    service.events.insert(
+        0, {"id": f"emulator-{number}", "createdAt": _stamp(at), "message": message}
+    )
+
+
+def _health_checks_fail(service: Any) -> bool:
+    return any(t.get("key") == HEALTH_TAG and t.get("value") == "fail" for t in service.tags or [])
+
+
+def _breaker(service: Any) -> dict[str, Any]:
+    config = getattr(service, "deployment_configuration", None) or {}
+    return config.get("deploymentCircuitBreaker") or {}
+
+
+def breaker_threshold(desired: int) -> int:
+    """Failed tasks that fail a deployment: 0.5 x desired, at least 3, at most 200.
+    https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ServiceDeploymentCircuitBreaker.html
+    """
+    return min(200, max(3, math.ceil(0.5 * desired)))
+
+
+def _state(service: Any) -> dict[str, Any]:
+    state = getattr(service, "_lifecycle", None)
+    if state is None:
+        state = {"failed": {}, "tripped": set(), "completed_task_definition": None}
+        service._lifecycle = state
+    return state
+
+
+def _tasks(service: Any, deployment_id: str | None = None, live: bool = True) -> list[Any]:
+    tasks = _backend(service).tasks.get(service.cluster_name, {}).values()
+    return [
+        t
+        for t in tasks
+        if getattr(t, "_service_arn", None) == service.arn
+        and (deployment_id is None or t._deployment_id == deployment_id)
+        and (not live or t.desired_status == "RUNNING")
+    ]
+
+
+def _new_deployment(service: Any, at: float) -> dict[str, Any]:
+    """A new PRIMARY deployment of the service's task definition; the others become ACTIVE."""
+    for deployment in service.deployments:
+        deployment["status"] = "ACTIVE"
+    deployment_id = f"ecs-svc/{int(at * 1000000) % 10**19:019d}"
+    deployment = {
+        "id": deployment_id,
+        "status": "PRIMARY",
+        "taskDefinition": service.task_definition,
+        "desiredCount": service.desired_count,
+        "pendingCount": 0,
+        "runningCount": 0,
+        "failedTasks": 0,
+        "createdAt": _stamp(at),
+        "updatedAt": _stamp(at),
+        "launchType": service.launch_type,
+        "capacityProviderStrategy": getattr(service, "capacity_provider_strategy", None),
+        "platformVersion": service.platform_version,
+        "networkConfiguration": service.network_configuration or None,
+        "rolloutState": "IN_PROGRESS",
+        "rolloutStateReason": "ECS deployment in progress.",
+    }
+    service.deployments.insert(0, deployment)
+    return deployment
+
+
+def _launch(service: Any, deployment: dict[str, Any], count: int, at: float) -> None:
+    backend = _backend(service)
+    cluster = backend.clusters[service.cluster_name]
+    definition = backend.describe_task_definition(deployment["taskDefinition"])
+    started = []
+    for _ in range(count):
+        try:
+            task = ServiceTask(
+                cluster,
+                definition,
+                None,
+                None,
+                backend,
+                group=f"service:{service.name}",
+                launch_type=service.launch_type or "FARGATE",
+                started_by=deployment["id"],
+                networking_configuration=service.network_configuration or None,
+                platform_version=service.platform_version,
+            )
+        except Exception:  # noqa: BLE001 - a service ECS could not place stays pending
+            return
+        task.status = "PROVISIONING"
+        task.created_at = _stamp(at)
+        task.health_status = "UNKNOWN"
+        task._service_arn = service.arn
+        task._deployment_id = deployment["id"]
+        task._running_at = at + START_SECONDS
+        task._pending_at = at + START_SECONDS / 2
+        task._fails = bool(service.load_balancers) and _health_checks_fail(service)
+        task._fail_at = task._running_at + START_SECONDS if task._fails else None
+        backend.tasks.setdefault(service.cluster_name, {})[task.task_arn] = task
+        started.append(task)
+    if started:
+        names = " ".join(f"(task {t.id})" for t in started)
+        _event(service, f"(service {service.name}) has started {len(started)} tasks: {names}.", at)
+
+
+def _stop(service: Any, task: Any, at: float, reason: str) -> None:
+    task.desired_status = "STOPPED"
+    task.status = "STOPPED"
+    task.stopped_reason = reason
+    task.stop_code = "ServiceSchedulerInitiated"
+    task.stopped_at = task.execution_stopped_at = _stamp(at)
+    ec2 = ec2_backends[service._account_id][service.region_name]
+    for attachment in task.attachments:  # ECS releases the task's network interface
+        for detail in attachment.get("details", []):
+            if detail["name"] == "networkInterfaceId":
+                with contextlib.suppress(Exception):
+                    ec2.delete_network_interface(detail["value"])
+
+
+def _scale_in(service: Any, tasks: list[Any], deployment_id: str, at: float) -> None:
+    for task in tasks:
+        _stop(service, task, at, f"Scaling activity initiated by (deployment {deployment_id})")
+    if tasks:
+        names = " ".join(f"(task {t.id})" for t in tasks)
+        message = f"(service {service.name}) has stopped {len(tasks)} running tasks: {names}."
+        _event(service, message, at)
+
+
+def _next_change(task: Any) -> float | None:
+    if task.status == "PROVISIONING":
+        return task._pending_at
+    if task.status == "PENDING":
+        return task._running_at
+    if task.status == "RUNNING" and task._fail_at is not None:
+        return task._fail_at
+    return None
+
+
+def _apply(service: Any, task: Any, at: float) -> None:
+    """Move one task to its next state."""
+    if task.status == "PROVISIONING":
+        task.status = "PENDING"
+    elif task.status == "PENDING":
+        task.status = "RUNNING"
+        task.started_at = task.pull_stopped_at = _stamp(at)
+        task.health_status = "UNKNOWN" if task._fails else "HEALTHY"
+    else:  # failed its health checks
+        group = service.load_balancers[0].get("targetGroupArn", "")
+        port = service.load_balancers[0].get("containerPort", "")
+        _event(
+            service,
+            f"(service {service.name}) (task {task.id}) (port {port}) is unhealthy in "
+            f"(target-group {group}) due to (reason Request timed out).",
+            at,
+        )
+        task.health_status = "UNHEALTHY"
+        # https://repost.aws/knowledge-center/ecs-task-stopped ("Task failed ELB health
+        # checks"); the full wording, with the target group's ARN, as ECS writes it:
+        # https://gist.github.com/efekarakus/fe4afc1ab8b54835d27e47e253f46254
+        _stop(service, task, at, f"Task failed ELB health checks in (target-group {group})")
+        _state(service)["failed"][task._deployment_id] = (
+            _state(service)["failed"].get(task._deployment_id, 0) + 1
+        )
+
+
+def _reconcile(service: Any, at: float) -> None:
+    """What ECS's scheduler does at time ``at``: breaker, launches, completion."""
+    state = _state(service)
+    primary = service.deployments[0]
+    failed = state["failed"].get(primary["id"], 0)
+    breaker = _breaker(service)
+    if (
+        primary["rolloutState"] == "IN_PROGRESS"
+        and breaker.get("enable")
+        and failed >= breaker_threshold(service.desired_count)
+    ):
+        primary.update(rolloutState="FAILED", rolloutStateReason=BREAKER_REASON)
+        state["tripped"].add(primary["id"])
+        _event(
+            service,
+            f"(service {service.name}) (deployment {primary['id']}) deployment "
+            "failed: tasks failed to start.",
+            at,
+        )
+        _scale_in(service, _tasks(service, primary["id"]), primary["id"], at)
+        previous = state["completed_task_definition"]
+        if breaker.get("rollback") and previous:
+            service.task_definition = previous
+            primary = _new_deployment(service, at)
+            _event(
+                service, f"(service {service.name}) rolling back to deployment {primary['id']}.", at
+            )
+    if primary["rolloutState"] == "FAILED":
+        return
+    live = _tasks(service, primary["id"])
+    want = service.desired_count
+    if len(live) < want:
+        _launch(service, primary, want - len(live), at)
+    elif len(live) > want:
+        newest_first = sorted(live, key=lambda t: t.created_at, reverse=True)
+        _scale_in(service, newest_first[: len(live) - want], primary["id"], at)
+    live = _tasks(service, primary["id"])
+    healthy = [t for t in live if t.status == "RUNNING" and not t._fails]
+    if primary["rolloutState"] == "IN_PROGRESS" and len(healthy) == want == len(live):
+        primary.update(
+            rolloutState="COMPLETED",
+            rolloutStateReason=f"ECS deployment {primary['id']} completed.",
+        )
+        state["completed_task_definition"] = primary["taskDefinition"]
+        for old in service.deployments[1:]:
+            _scale_in(service, _tasks(service, old["id"]), primary["id"], at)
+        del service.deployments[1:]
+        _event(service, f"(service {service.name}) has reached a steady state.", at)
+
+
+def _count(service: Any, at: float) -> None:
+    for deployment in service.deployments:
+        tasks = _tasks(service, deployment["id"])
+        running = sum(t.status == "RUNNING" for t in tasks)
+        deployment.update(
+            runningCount=running,
+            pendingCount=len(tasks) - running,
+            failedTasks=_state(service)["failed"].get(deployment["id"], 0),
+            updatedAt=_stamp(at),
+        )
+        if deployment["status"] == "PRIMARY":
+            deployment["desiredCount"] = service.desired_count
+        else:
+            deployment["desiredCount"] = len(tasks)
+    service.running_count = sum(d["runningCount"] for d in service.deployments)
+    service.pending_count = sum(d["pendingCount"] for d in service.deployments)
+
+
+def advance(service: Any, now: float | None = None) -> None:
+    """Bring the service's tasks and deployments up to ``now``, event by event."""
+    now = time.time() if now is None else now
+    with _lock:
+        if service.status != "ACTIVE":
+            live = _tasks(service)
+            if live:
+                _scale_in(service, live, live[0]._deployment_id, now)
+            service.running_count = service.pending_count = 0
+            return
+        if not service.deployments or not service.task_definition:
+            return
+        if service.deployments[0]["taskDefinition"] != service.task_definition:
+            _new_deployment(service, now)
+        at = now
+        for _ in range(10000):
+            due = [(t, _next_change(t)) for t in _tasks(service)]
+            due = [(t, when) for t, when in due if when is not None and when <= now]
+            if not due:
+                break
+            task, at = min(due, key=lambda pair: pair[1])
+            _apply(service, task, at)
+            _reconcile(service, at)
+        _reconcile(service, now)
+        _count(service, now)
+
+
+def _advance_cluster(backend: Any, cluster: str | None = None) -> None:
+    for service in list(backend.services.values()):
+        if cluster is None or service.cluster_name == cluster.split("/")[-1]:
+            advance(service)
+
+
+def steady(service: Any) -> bool:
+    """Whether the service runs its desired count from a completed deployment."""
+    advance(service)
+    primary = service.deployments[0] if service.deployments else None
+    return bool(
+        primary
+        and primary["rolloutState"] == "COMPLETED"
+        and len(service.deployments) == 1
+        and service.running_count == service.desired_count
+    )
+
+
+def wait_until_stable(service: Any) -> None:
+    """Wait as CloudFormation waits for a service it created or updated; raise its failure."""
+    started = time.time()
+    advance(service)
+    first = service.deployments[0]["id"] if service.deployments else None
+    while True:
+        if first in _state(service)["tripped"]:
+            raise EcsClientException(BREAKER_STACK_REASON)
+        if steady(service):
+            return
+        if time.time() - started > STABILIZE_SECONDS:
+            # CloudFormation's words after its own (three-hour) wait.
+            raise EcsClientException(f"Service {service.arn} did not stabilize.")
+        time.sleep(0.1)
+
+
+# --- seams ---------------------------------------------------------------------------------
+
+
+def _wrap_backend() -> None:
+    backend_cls = ecs.EC2ContainerServiceBackend
+    if getattr(backend_cls.describe_services, "_lifecycle", False):
+        return
+    create, update, delete = (
+        backend_cls.create_service,
+        backend_cls.update_service,
+        backend_cls.delete_service,
+    )
+    describe_services, list_tasks, describe_tasks = (
+        backend_cls.describe_services,
+        backend_cls.list_tasks,
+        backend_cls.describe_tasks,
+    )
+
+    def create_service(self, *args: Any, **kwargs: Any) -> Any:
+        service = create(self, *args, **kwargs)
+        with _lock:
+            service.deployments = []
+            service.running_count = service.pending_count = 0
+            if (
+                service.deployment_controller.get("type", "ECS") == "ECS"
+                and service.task_definition
+            ):
+                now = time.time()
+                _launch(service, _new_deployment(service, now), service.desired_count, now)
+                _count(service, now)
+        return service
+
+    def update_service(self, service_properties: dict[str, Any]) -> Any:
+        force = bool(service_properties.get("force_new_deployment"))
+        service = update(self, service_properties)
+        if force and service.deployments:
+            with _lock:
+                advance(service)
+                _new_deployment(service, time.time())
+                advance(service)
+        else:
+            advance(service)
+        return service
+
+    def delete_service(self, cluster_name: str, service_name: str, force: bool) -> Any:
+        service = delete(self, cluster_name, service_name, force)
+        advance(service)
+        return service
+
+    def describe_services_(self, cluster_str: str, names: list[str]) -> Any:
+        services, failures = describe_services(self, cluster_str, names)
+        for service in services:
+            advance(service)
+        return services, failures
+
+    def list_tasks_(
+        self,
+        cluster_str=None,
+        container_instance=None,
+        family=None,
+        started_by=None,
+        service_name=None,
+        desiredStatus=None,
+    ):  # noqa: N803
+        _advance_cluster(self, cluster_str)
+        tasks = list_tasks(
+            self, cluster_str, container_instance, family, started_by, None, desiredStatus
+        )
+        if service_name:  # moto ignores the filter
+            name = service_name.split("/")[-1]
+            tasks = [t for t in tasks if t.group == f"service:{name}"]
+        return tasks
+
+    def describe_tasks_(self, cluster_str: str, tasks: list[str]) -> Any:
+        _advance_cluster(self, cluster_str)
+        return describe_tasks(self, cluster_str, tasks)
+
+    replacements = {
+        "create_service": create_service,
+        "update_service": update_service,
+        "delete_service": delete_service,
+        "describe_services": describe_services_,
+        "list_tasks": list_tasks_,
+        "describe_tasks": describe_tasks_,
+    }
+    for name, function in replacements.items():
+        function._lifecycle = True
+        setattr(backend_cls, name, function)
+
+
+def _wrap_responses() -> None:
+    """Keep deploymentConfiguration from CreateService/UpdateService (moto drops it)."""
+    response_cls = ecs_responses.EC2ContainerServiceResponse
+    if getattr(response_cls.create_service, "_lifecycle", False):
+        return
+
+    def keeping(original: Any) -> Any:
+        def call(self) -> Any:
+            configuration = self._get_param("deploymentConfiguration")
+            result = original(self)
+            if configuration is not None:
+                service = self.ecs_backend._get_service(
+                    self._get_param("cluster", "default"),
+                    self._get_param("serviceName") or self._get_param("service"),
+                )
+                service.deployment_configuration = configuration
+            return result
+
+        call._lifecycle = True
+        return call
+
+    response_cls.create_service = keeping(response_cls.create_service)
+    response_cls.update_service = keeping(response_cls.update_service)
+
+
+def _wrap_cloudformation() -> None:
+    """CloudFormation waits for a service it created or updated to be stable."""
+    if getattr(ecs.Service.create_from_cloudformation_json, "_lifecycle", False):
+        return
+    create = ecs.Service.create_from_cloudformation_json.__func__
+    update = ecs.Service.update_from_cloudformation_json.__func__
+    update_definition = ecs.TaskDefinition.update_from_cloudformation_json.__func__
+
+    def create_service(cls, *args: Any, **kwargs: Any) -> Any:
+        service = create(cls, *args, **kwargs)
+        wait_until_stable(service)
+        return service
+
+    def update_service(cls, *args: Any, **kwargs: Any) -> Any:
+        service = update(cls, *args, **kwargs)
+        wait_until_stable(service)
+        return service
+
+    def update_task_definition(
+        cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
+    ):
+        new = update_definition(
+            cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
+        )
+        backend = ecs.ecs_backends[account_id][region_name]
+        for service in list(backend.services.values()):
+            if service.status == "ACTIVE" and service.task_definition == new.arn:
+                wait_until_stable(service)
+        return new
+
+    for model, name, function in (
+        (ecs.Service, "create_from_cloudformation_json", create_service),
+        (ecs.Service, "update_from_cloudformation_json", update_service),
+        (ecs.TaskDefinition, "update_from_cloudformation_json", update_task_definition),
+    ):
+        function._lifecycle = True
+        setattr(model, name, classmethod(function))
 
 
 def install() -> None:
-    """Nothing yet."""
+    """Give services tasks with a lifecycle; CloudFormation waits for them. Install after
+    fidelity.py (it wraps the CloudFormation handlers fidelity installs). Idempotent."""
+    _wrap_backend()
+    _wrap_responses()
+    _wrap_cloudformation()
