@@ -215,55 +215,87 @@ SCHEMA: dict[str, Any] = {
 }
 
 
-def cross_field_problems(config: dict[str, Any], folder: str) -> list[tuple[str, Any, str]]:
-    """Rules across keys, as (key, value, what is allowed); config already matches SCHEMA."""
+KeyPath = tuple[str, ...]  # a key in the configuration, as the keys leading to it
+
+
+def cross_field_problems(
+    config: dict[str, Any], folder: str, invalid: frozenset[KeyPath] = frozenset()
+) -> list[tuple[str, Any, str]]:
+    """Rules across keys, as (key, value, what is allowed).
+
+    invalid: the paths (tuples of keys) where the schema found a problem. A rule whose input
+    is at, under or above such a path is skipped (its inputs cannot be trusted); every other
+    rule runs, so one report lists schema and cross-field problems together.
+    """
     problems = []
-    user = config["sceptre_user_data"]
-    allowed = FARGATE_MEMORY[user["cpu"]]
-    if user["memory"] not in allowed:
+
+    def get(*path: str) -> Any:
+        """The value at path; _UNUSABLE if the schema faulted it; _ABSENT if it is not set."""
+        if any(bad[: len(path)] == path[: len(bad)] for bad in invalid):
+            return _UNUSABLE
+        value: Any = config
+        for key in path:
+            if not isinstance(value, dict):
+                return _UNUSABLE
+            if key not in value:
+                return _ABSENT
+            value = value[key]
+        return value
+
+    def usable(*values: Any) -> bool:
+        return all(v is not _UNUSABLE and v is not _ABSENT for v in values)
+
+    user = ("sceptre_user_data",)
+    cpu, memory = get(*user, "cpu"), get(*user, "memory")
+    if usable(cpu, memory) and memory not in FARGATE_MEMORY[cpu]:
         problems.append(
-            ("sceptre_user_data.memory", user["memory"],
-             f"with cpu {user['cpu']} Fargate accepts memory {_span(allowed)}")
+            ("sceptre_user_data.memory", memory,
+             f"with cpu {cpu} Fargate accepts memory {_span(FARGATE_MEMORY[cpu])}")
         )  # fmt: skip
-    if user["assign_public_ip"] == "ENABLED" and not user.get("public_ip_reason"):
+    public_ip, reason = get(*user, "assign_public_ip"), get(*user, "public_ip_reason")
+    if usable(public_ip) and public_ip == "ENABLED" and reason is _ABSENT:
         problems.append(
-            ("sceptre_user_data.public_ip_reason", _ABSENT,
+            ("sceptre_user_data.public_ip_reason", None,
              "why tasks need a public IP: required when assign_public_ip is ENABLED")
         )  # fmt: skip
-    scaling = user["autoscaling"]
-    if scaling["min"] > scaling["max"]:
+    low, high = get(*user, "autoscaling", "min"), get(*user, "autoscaling", "max")
+    if usable(low, high) and low > high:
         problems.append(
-            ("sceptre_user_data.autoscaling.min", scaling["min"],
-             f"at most autoscaling.max ({scaling['max']})")
-        )  # fmt: skip
-    check = user["health_check"]
-    if check["timeout"] >= check["interval"]:
+            ("sceptre_user_data.autoscaling.min", low, f"at most autoscaling.max ({high})")
+        )
+    timeout = get(*user, "health_check", "timeout")
+    interval = get(*user, "health_check", "interval")
+    if usable(timeout, interval) and timeout >= interval:
         problems.append(
-            ("sceptre_user_data.health_check.timeout", check["timeout"],
-             f"less than health_check.interval ({check['interval']}), so checks never overlap")
+            ("sceptre_user_data.health_check.timeout", timeout,
+             f"less than health_check.interval ({interval}), so checks never overlap")
         )  # fmt: skip
     env = folder.split("/")[-1]  # the folder names the environment; the rest must agree
-    if config["environment"] != env:
-        problems.append(("environment", config["environment"], f"the folder's name, {env!r}"))
-    if user["environment"] != env:
-        problems.append(("sceptre_user_data.environment", user["environment"], f"{env!r}"))
-    expected_name = f"{config['project_code']}-{env}"
-    if user["name"] != expected_name:
+    environment = get("environment")
+    if usable(environment) and environment != env:
+        problems.append(("environment", environment, f"the folder's name, {env!r}"))
+    user_env = get(*user, "environment")
+    if usable(user_env) and user_env != env:
+        problems.append(("sceptre_user_data.environment", user_env, f"{env!r}"))
+    code, name = get("project_code"), get(*user, "name")
+    if usable(code, name) and name != f"{code}-{env}":
         problems.append(
-            ("sceptre_user_data.name", user["name"],
-             f"{expected_name!r} (project_code-environment: resource names and the pipeline's "
-             "permissions depend on it)")
+            ("sceptre_user_data.name", name,
+             f"{code + '-' + env!r} (project_code-environment: resource names and the "
+             "pipeline's permissions depend on it)")
         )  # fmt: skip
-    policy = config.get("protection", {}).get("stack_policy")
-    if policy and not (Path(config["project_path"]) / policy).is_file():
+    policy = get("protection", "stack_policy")
+    if usable(policy) and policy and not (Path(config["project_path"]) / policy).is_file():
         problems.append(("protection.stack_policy", policy, "a file under policies/ that exists"))
-    tag = config.get("stack_tags", {}).get("Environment")
-    if tag != env:
-        problems.append(("stack_tags.Environment", tag, f"{env!r} (deploy permissions use it)"))
+    tag = get("stack_tags", "Environment")
+    if tag is not _UNUSABLE and tag != env:
+        shown = None if tag is _ABSENT else tag
+        problems.append(("stack_tags.Environment", shown, f"{env!r} (deploy permissions use it)"))
     return problems
 
 
-_ABSENT = None  # shown as None: the key is not set
+_ABSENT = object()  # the key is not set (reported as None)
+_UNUSABLE = object()  # the schema found a problem at or around the key
 
 
 def _span(values: list[int]) -> str:

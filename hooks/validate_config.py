@@ -29,12 +29,17 @@ class InvalidConfigError(SceptreException):
 
 
 def find_problems(config: dict[str, Any], folder: str) -> list[tuple[str, Any, str]]:
-    """(key, value, what is allowed) for every rule the configuration breaks."""
+    """(key, value, what is allowed) for every rule the configuration breaks, all at once.
+
+    The schema's problems come first; then every cross-field rule whose inputs the schema
+    found sound (a rule reading a faulty value would only repeat or guess).
+    """
     schema_errors = sorted(
         Draft7Validator(SCHEMA).iter_errors(config), key=lambda e: list(map(str, e.path))
     )
     problems = [_describe(error) for error in schema_errors]
-    return problems or cross_field_problems(config, folder)
+    invalid = frozenset(_faulty_path(error) for error in schema_errors)
+    return problems + cross_field_problems(config, folder, invalid)
 
 
 def defining_file(project: Path, folder: str, key: str) -> str:
@@ -101,6 +106,17 @@ def _describe(error: ValidationError) -> tuple[str, Any, str]:
         extra = sorted(set(error.instance) - set(known))
         return _join(key, extra[0]), error.instance[extra[0]], "a known key: " + ", ".join(known)
     return key, error.instance, error.message
+
+
+def _faulty_path(error: ValidationError) -> tuple[str, ...]:
+    """Where the fault is: the missing or unknown key itself, else the value's own path."""
+    path = tuple(str(part) for part in error.absolute_path)
+    if error.validator == "required":
+        return (*path, error.message.split("'")[1])
+    if error.validator == "additionalProperties":
+        known = set(error.schema.get("properties", {}))
+        return (*path, sorted(set(error.instance) - known)[0])
+    return path
 
 
 def _dotted(path) -> str:

@@ -64,3 +64,54 @@ def test_the_hook_is_first_before_launch():
     for env in ENVIRONMENTS:
         hooks = stack_config(env)[f"{env}/cluster"].hooks["before_launch"]
         assert [type(h).__name__ for h in hooks] == ["ValidateConfig", "Preflight"]
+
+
+def test_cross_field_problems_are_reported_alongside_schema_problems():
+    # The hook promises every problem at once: a schema problem (cpu) must not hide an
+    # unrelated cross-field one (autoscaling.min above max).
+    bad = config("dev")
+    bad["sceptre_user_data"]["cpu"] = 300
+    bad["sceptre_user_data"]["autoscaling"].update(min=3, max=2)
+    bad["sceptre_user_data"]["name"] = "product-service-qa"
+    keys = [key for key, _, _ in find_problems(bad, "dev")]
+    assert keys == [
+        "sceptre_user_data.cpu",
+        "sceptre_user_data.autoscaling.min",
+        "sceptre_user_data.name",
+    ]
+
+
+def test_a_cross_field_rule_whose_input_is_faulty_is_skipped():
+    # cpu 300 is no Fargate size at all (https://docs.aws.amazon.com/AmazonECS/latest/
+    # developerguide/fargate-tasks-services.html#fargate-tasks-size): which memory goes
+    # with it has no answer, so the cpu/memory pair rule says nothing.
+    bad = config("dev")
+    bad["sceptre_user_data"].update(cpu=300, memory=4096)
+    assert [key for key, _, _ in find_problems(bad, "dev")] == ["sceptre_user_data.cpu"]
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        # An unknown key beside a sound one: the sound one's rule still runs.
+        (
+            lambda c: c["sceptre_user_data"]["health_check"].update(timeout=9, typo=1),
+            ["sceptre_user_data.health_check.typo", "sceptre_user_data.health_check.timeout"],
+        ),
+        # A missing key: the rules reading it are skipped, the others run.
+        (
+            lambda c: (c["sceptre_user_data"].pop("memory"), c.update(environment="qa")),
+            ["sceptre_user_data.memory", "environment"],
+        ),
+        # A whole section of the wrong type: no rule reads inside it.
+        (
+            lambda c: c["sceptre_user_data"].update(health_check="fast"),
+            ["sceptre_user_data.health_check"],
+        ),
+    ],
+    ids=["unknown-key", "missing-key", "wrong-type"],
+)
+def test_only_rules_reading_a_faulty_value_are_skipped(change, expected):
+    bad = config("dev")
+    change(bad)
+    assert [key for key, _, _ in find_problems(bad, "dev")] == expected
