@@ -20,7 +20,8 @@ DescribeTasks reads it (no background thread), and:
   while the tag says so run for one start period, then stop with ECS's reason
   ``Task failed ELB health checks in (target-group ARN)`` (stopCode
   ServiceSchedulerInitiated) and are replaced. Untag the service (or set another value) and
-  the next replacements pass.
+  the next replacements pass. A circuit breaker's rollback deployment (the last revision
+  that completed) passes.
 - The deployment circuit breaker, when the service enables it, fails the deployment once its
   failed tasks reach the threshold (0.5 x desired, at least 3, at most 200): rolloutState
   FAILED, reason ``ECS deployment circuit breaker: tasks failed to start.``; with rollback,
@@ -47,6 +48,7 @@ events beyond those the ECS guide quotes is the emulator's own.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import math
 import os
 import threading
@@ -72,6 +74,7 @@ BREAKER_STACK_REASON = (
 )
 
 _lock = threading.RLock()
+_numbers = itertools.count(int(time.time() * 1000000))
 
 
 class ServiceTask(ecs.Task):
@@ -121,7 +124,12 @@ def breaker_threshold(desired: int) -> int:
 def _state(service: Any) -> dict[str, Any]:
     state = getattr(service, "_lifecycle", None)
     if state is None:
-        state = {"failed": {}, "tripped": set(), "completed_task_definition": None}
+        state = {
+            "failed": {},
+            "tripped": set(),
+            "rollbacks": set(),
+            "completed_task_definition": None,
+        }
         service._lifecycle = state
     return state
 
@@ -141,7 +149,7 @@ def _new_deployment(service: Any, at: float) -> dict[str, Any]:
     """A new PRIMARY deployment of the service's task definition; the others become ACTIVE."""
     for deployment in service.deployments:
         deployment["status"] = "ACTIVE"
-    deployment_id = f"ecs-svc/{int(at * 1000000) % 10**19:019d}"
+    deployment_id = f"ecs-svc/{next(_numbers):019d}"
     deployment = {
         "id": deployment_id,
         "status": "PRIMARY",
@@ -191,7 +199,11 @@ def _launch(service: Any, deployment: dict[str, Any], count: int, at: float) -> 
         task._deployment_id = deployment["id"]
         task._running_at = at + START_SECONDS
         task._pending_at = at + START_SECONDS / 2
-        task._fails = bool(service.load_balancers) and _health_checks_fail(service)
+        task._fails = (
+            bool(service.load_balancers)
+            and _health_checks_fail(service)
+            and deployment["id"] not in _state(service)["rollbacks"]  # the known-good revision
+        )
         task._fail_at = task._running_at + START_SECONDS if task._fails else None
         backend.tasks.setdefault(service.cluster_name, {})[task.task_arn] = task
         started.append(task)
@@ -284,6 +296,7 @@ def _reconcile(service: Any, at: float) -> None:
         if breaker.get("rollback") and previous:
             service.task_definition = previous
             primary = _new_deployment(service, at)
+            state["rollbacks"].add(primary["id"])
             _event(
                 service, f"(service {service.name}) rolling back to deployment {primary['id']}.", at
             )
