@@ -5,7 +5,9 @@ AWS::CodeStarConnections::Connection, though its CodePipeline and CodeBuild APIs
 module adds three CloudFormation models (moto finds models as subclasses of its
 CloudFormationModel) that create the pipeline and projects through those APIs, so that
 `aws codepipeline get-pipeline` shows the stages a template declares. Nothing in moto is
-replaced. Nothing runs: pipelines do not execute and builds do not build.
+replaced. Nothing runs: pipelines do not execute and builds do not build. moto has no
+CodeStar Connections API: a connection's properties are kept here (``connection_state``),
+which is what drift detection reads for it (emulator/drift_readers.py).
 
 A project whose GitHub source reports build status needs GitHub credentials stored in
 CodeBuild (ImportSourceCredentials, or the console's OAuth connection); without them AWS
@@ -191,14 +193,30 @@ class GitConnection(_Resource, CloudFormationModel):
     def create_from_cloudformation_json(
         cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
     ):
+        props = cloudformation_json.get("Properties", {})
         arn = f"arn:aws:codestar-connections:{region_name}:{account_id}:connection/{uuid.uuid4()}"
+        _CONNECTIONS[arn] = {
+            "ConnectionName": props.get("ConnectionName") or resource_name,
+            "ProviderType": props.get("ProviderType"),
+            "HostArn": props.get("HostArn"),
+        }
         return cls(arn, ConnectionArn=arn, ConnectionStatus="PENDING")
 
     @classmethod
     def delete_from_cloudformation_json(
         cls, resource_name, cloudformation_json, account_id, region_name
     ):
-        pass  # nothing is kept anywhere but in the stack
+        _CONNECTIONS.pop(resource_name, None)
+
+
+# Connections by ARN: moto has no CodeStar Connections API, so this record is their state.
+_CONNECTIONS: dict[str, dict[str, Any]] = {}
+
+
+def connection_state(arn: str) -> dict[str, Any] | None:
+    """A connection's properties as GetConnection would give them, or None once deleted."""
+    found = _CONNECTIONS.get(arn)
+    return dict(found) if found is not None else None
 
 
 def install() -> None:

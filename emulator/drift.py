@@ -8,17 +8,40 @@ the service's public API (here: the emulator itself, over HTTP) and compares onl
 properties the template sets:
 
 - IN_SYNC / MODIFIED (with PropertyDifferences: path, expected, actual) / DELETED;
-- NOT_CHECKED for a resource type without a reader below, or a resource moto did not
-  create (types it skips), as CloudFormation does for types it cannot check.
+- NOT_CHECKED for a type CloudFormation does not check (emulator/drift_support.py: the
+  rule and its sources), and for a resource moto did not create or whose type has no reader
+  here (a gap of the emulator; tests/test_drift_check.py asserts the project has none).
 
-A declared property no reader returns is not compared (the emulator cannot see it), so
-the readers list what they read. Detection runs at once: the status is complete as soon
-as DetectStackDrift returns.
+Readers: ECS, logs, IAM roles, security groups and scalable targets below; load balancing,
+S3, SNS, managed policies, EventBridge rules, CodePipeline, connections and scaling
+policies in emulator/drift_readers.py. A declared property no reader returns is not
+compared (the emulator cannot see it), so the readers list what they read. As on AWS, no
+KMS key id property is compared ("CloudFormation does not perform drift detection on the
+KMSKeyId property of any resources": docs.aws.amazon.com/AWSCloudFormation/latest/
+UserGuide/using-cfn-stack-drift.html#drift-considerations).
+
+Lists are compared per element, as CloudFormation reports them (PropertyDifference,
+docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_PropertyDifference.html):
+an element the live list has and the template does not is ADD at /Prop/<its live index>;
+one the template has and the live list does not is REMOVE at /Prop/<its template index>;
+an element changed in place (same Name/Id/Key/..., or the only unmatched one on each side)
+is compared inside, e.g. NOT_EQUAL at /Prop/0/FromPort. Elements match in any order (rule,
+subnet and statement order carry no meaning); a reordered ordered list is not reported.
+The side that has no value reads "null".
+
+Detection takes time, as on AWS: DescribeStackDriftDetectionStatus answers
+DETECTION_IN_PROGRESS for EMULATOR_DRIFT_SECONDS (environment of the emulator; default 1)
+after DetectStackDrift, then DETECTION_COMPLETE, or DETECTION_FAILED with a reason when the
+caller may not read a resource (handler_model.py). DescribeStackResourceDrifts answers the
+last completed detection's results.
 """
 
 import ast
+import contextlib
 import json
+import os
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
@@ -32,7 +55,7 @@ from moto.cloudformation.parsing import clean_json
 from moto.cloudformation.responses import CloudFormationResponse
 from moto.core.responses import ActionResult
 
-from emulator import handler_model
+from emulator import cfn_models, drift_readers, drift_support, handler_model
 
 Aws = Callable[[str], Any]  # aws("ecs") -> a boto3 client of the emulator
 Reader = Callable[[Aws, str, dict[str, Any]], dict[str, Any] | None]
@@ -244,7 +267,11 @@ READERS: dict[str, Reader] = {
     "AWS::IAM::Role": _role,
     "AWS::EC2::SecurityGroup": _security_group,
     "AWS::ApplicationAutoScaling::ScalableTarget": _scalable_target,
+    **drift_readers.READERS,
 }
+
+# Properties CloudFormation never compares (see the module docstring).
+_KMS_KEY_IDS = {"KmsKeyId", "KmsMasterKeyId", "KMSMasterKeyID"}
 
 
 # --- comparison ---------------------------------------------------------------------------
@@ -259,15 +286,6 @@ def _scalar(value: Any) -> str:
 
 def _shown(value: Any) -> str:
     return _scalar(value) if not isinstance(value, dict | list) else json.dumps(value)
-
-
-def _canonical(value: Any) -> Any:
-    """A form in which equal values are equal: scalars as strings, unordered lists sorted."""
-    if isinstance(value, dict):
-        return {k: _canonical(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list):
-        return sorted((_canonical(v) for v in value), key=lambda v: json.dumps(v, sort_keys=True))
-    return _scalar(value)
 
 
 def align(actual: Any, expected: Any) -> Any:
@@ -286,11 +304,12 @@ def align(actual: Any, expected: Any) -> Any:
 
 
 def differences(expected: Any, actual: Any, path: str = "") -> Iterator[dict[str, str]]:
-    """PropertyDifferences of actual (aligned) against expected, for keys expected sets.
-
-    Lists compare as sets of items first (rule and subnet order carry no meaning), then
-    item by item when they have the same length, else as a whole.
-    """
+    """PropertyDifferences of actual (aligned) against expected, for keys expected sets;
+    lists per element (see the module docstring)."""
+    if isinstance(expected, str) and isinstance(actual, dict | list):
+        # a Json-typed property given as text (EventPattern, PolicyDocument)
+        with contextlib.suppress(json.JSONDecodeError):
+            expected = json.loads(expected)
     if actual is None:
         yield _difference(path, expected, None, "REMOVE")
     elif isinstance(expected, dict):
@@ -298,24 +317,62 @@ def differences(expected: Any, actual: Any, path: str = "") -> Iterator[dict[str
             yield _difference(path, expected, actual, "NOT_EQUAL")
             return
         for key, value in expected.items():
-            yield from differences(value, actual.get(key), f"{path}/{key}")
+            if key not in _KMS_KEY_IDS:
+                yield from differences(value, actual.get(key), f"{path}/{key}")
     elif isinstance(expected, list):
-        if _canonical(expected) == _canonical(actual):
-            return
-        if isinstance(actual, list) and len(actual) == len(expected):
-            for i, (e, a) in enumerate(zip(expected, actual, strict=True)):
-                yield from differences(e, a, f"{path}/{i}")
+        if isinstance(actual, list):
+            yield from _list_differences(expected, actual, path)
         else:
             yield _difference(path, expected, actual, "NOT_EQUAL")
     elif _scalar(expected) != _scalar(actual):
         yield _difference(path, expected, actual, "NOT_EQUAL")
 
 
+def _matches(expected: Any, actual: Any) -> bool:
+    return next(differences(expected, actual), None) is None
+
+
+_IDENTITY = ("Name", "Id", "Key", "PolicyName", "Sid", "Field", "ContainerName", "Type")
+
+
+def _same_item(expected: Any, actual: Any) -> bool:
+    """Whether two dict elements are one item changed in place (same identifying key)."""
+    if not isinstance(expected, dict) or not isinstance(actual, dict):
+        return False
+    return any(key in expected and expected[key] == actual.get(key) for key in _IDENTITY)
+
+
+def _list_differences(expected: list, actual: list, path: str) -> Iterator[dict[str, str]]:
+    unmatched = list(range(len(actual)))
+    missing = []
+    for i, item in enumerate(expected):
+        j = next((j for j in unmatched if _matches(item, actual[j])), None)
+        if j is None:
+            missing.append(i)
+        else:
+            unmatched.remove(j)
+    pairs = []
+    for i in list(missing):
+        j = next((j for j in unmatched if _same_item(expected[i], actual[j])), None)
+        if j is not None:
+            pairs.append((i, j))
+            missing.remove(i)
+            unmatched.remove(j)
+    if len(missing) == 1 and len(unmatched) == 1:  # the one element changed in place
+        pairs.append((missing.pop(), unmatched.pop()))
+    for i, j in sorted(pairs):
+        yield from differences(expected[i], actual[j], f"{path}/{i}")
+    for i in missing:
+        yield _difference(f"{path}/{i}", expected[i], None, "REMOVE")
+    for j in unmatched:
+        yield _difference(f"{path}/{j}", None, actual[j], "ADD")
+
+
 def _difference(path: str, expected: Any, actual: Any, kind: str) -> dict[str, str]:
     return {
         "PropertyPath": path,
-        "ExpectedValue": _shown(expected),
-        "ActualValue": "" if actual is None else _shown(actual),
+        "ExpectedValue": "null" if expected is None else _shown(expected),
+        "ActualValue": "null" if actual is None else _shown(actual),
         "DifferenceType": kind,
     }
 
@@ -344,6 +401,37 @@ class _ParsedOnly(Mapping[str, Any]):
         return getattr(self._map, name)
 
 
+def _without_attachments(live: dict[str, Any], role: str, resource_map: Any) -> dict[str, Any]:
+    """A role's live state without what other resources of its stack attach to it.
+
+    "CloudFormation analyses the stack template for attachments before performing the drift
+    comparison" (docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/
+    using-cfn-stack-drift.html#drift-considerations): an AWS::IAM::Policy or
+    AWS::IAM::ManagedPolicy of the same stack that names the role is not drift of the role.
+    """
+    inline, managed = set(), set()
+    for logical_id, resource in resource_map._resource_json_map.items():
+        kind = resource.get("Type")
+        if kind not in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
+            continue
+        try:
+            props = clean_json(resource.get("Properties", {}), _ParsedOnly(resource_map))
+        except Exception:  # unresolvable: nothing known to be attached
+            continue
+        if role not in (props.get("Roles") or []):
+            continue
+        if kind == "AWS::IAM::Policy":
+            inline.add(props.get("PolicyName"))
+        elif (model := resource_map._parsed_resources.get(logical_id)) is not None:
+            managed.add(model.physical_resource_id)
+    result = dict(live)
+    if live.get("Policies"):
+        result["Policies"] = [p for p in live["Policies"] if p["PolicyName"] not in inline]
+    if live.get("ManagedPolicyArns"):
+        result["ManagedPolicyArns"] = [a for a in live["ManagedPolicyArns"] if a not in managed]
+    return {k: v if v != [] else None for k, v in result.items()}
+
+
 def check_resource(
     aws: Aws, logical_id: str, resource_json: dict[str, Any], resource_map: Any
 ) -> dict[str, Any]:
@@ -358,7 +446,7 @@ def check_resource(
         "Timestamp": datetime.now(UTC),
     }
     reader = READERS.get(resource_type)
-    if reader is None or created is None:
+    if reader is None or created is None or not drift_support.checked(resource_type):
         return drift
     try:
         expected = clean_json(resource_json.get("Properties", {}), _ParsedOnly(resource_map))
@@ -369,6 +457,8 @@ def check_resource(
     if live is None:
         drift["StackResourceDriftStatus"] = "DELETED"
         return drift
+    if resource_type == "AWS::IAM::Role":
+        live = _without_attachments(live, drift["PhysicalResourceId"], resource_map)
     readable = {k: v for k, v in expected.items() if k in live}
     actual = {k: v for k, v in align(live, readable).items() if v is not None}
     found = list(differences(readable, {k: actual.get(k) for k in readable}))
@@ -379,8 +469,15 @@ def check_resource(
 
 
 _lock = threading.Lock()
-_detections: dict[str, dict[str, Any]] = {}  # detection id -> status
-_latest: dict[str, list[dict[str, Any]]] = {}  # stack id -> resource drifts of the last run
+_detections: dict[str, dict[str, Any]] = {}  # detection id -> status once complete
+_ready_at: dict[str, float] = {}  # detection id -> when it completes (time.monotonic)
+# stack id -> (when it completes, resource drifts) of its detections, the newest last
+_runs: dict[str, list[tuple[float, list[dict[str, Any]]]]] = {}
+
+
+def detection_seconds() -> float:
+    """How long a detection stays DETECTION_IN_PROGRESS (EMULATOR_DRIFT_SECONDS, default 1)."""
+    return float(os.environ.get("EMULATOR_DRIFT_SECONDS", "1"))
 
 
 def _emulator_clients(response: CloudFormationResponse) -> Aws:
@@ -402,7 +499,8 @@ def _emulator_clients(response: CloudFormationResponse) -> Aws:
 
 
 def detect_stack_drift(self: CloudFormationResponse) -> ActionResult:
-    """DetectStackDrift: check every resource now; the detection is complete on return."""
+    """DetectStackDrift: check every resource now; the result is told once the detection
+    has taken detection_seconds()."""
     stack = self.cloudformation_backend.get_stack(self._get_param("StackName"))
     aws = _emulator_clients(self)
     resource_map = stack.resource_map
@@ -431,9 +529,13 @@ def detect_stack_drift(self: CloudFormationResponse) -> ActionResult:
         del status["DriftedStackResourceCount"]
         status["DetectionStatus"] = "DETECTION_FAILED"
         status["DetectionStatusReason"] = handler_model.drift_failure_reason(denied)
+    ready_at = time.monotonic() + detection_seconds()
     with _lock:
-        _latest[stack.stack_id] = drifts
+        runs = _runs.setdefault(stack.stack_id, [])
+        runs.append((ready_at, drifts))
+        del runs[:-2]  # the newest, and the last complete one while it runs
         _detections[detection_id] = status
+        _ready_at[detection_id] = ready_at
     return ActionResult({"StackDriftDetectionId": detection_id})
 
 
@@ -442,8 +544,19 @@ def describe_stack_drift_detection_status(self: CloudFormationResponse) -> Actio
     detection_id = self._get_param("StackDriftDetectionId")
     with _lock:
         status = _detections.get(detection_id)
+        ready_at = _ready_at.get(detection_id, 0.0)
     if status is None:
         raise ValidationError(message=f"Drift detection {detection_id} does not exist")
+    if time.monotonic() < ready_at:
+        # While running: no drift status and no count yet (API_DescribeStackDriftDetectionStatus:
+        # DriftedStackResourceCount is set for DETECTION_COMPLETE only).
+        status = {
+            "StackId": status["StackId"],
+            "StackDriftDetectionId": detection_id,
+            "StackDriftStatus": "NOT_CHECKED",
+            "DetectionStatus": "DETECTION_IN_PROGRESS",
+            "Timestamp": status["Timestamp"],
+        }
     return ActionResult(status)
 
 
@@ -451,8 +564,10 @@ def describe_stack_resource_drifts(self: CloudFormationResponse) -> ActionResult
     """DescribeStackResourceDrifts of the stack's last detection, filtered by status."""
     stack = self.cloudformation_backend.get_stack(self._get_param("StackName"))
     wanted = set(self._get_param("StackResourceDriftStatusFilters") or [])
+    now = time.monotonic()
     with _lock:
-        drifts = _latest.get(stack.stack_id)
+        complete = [d for ready_at, d in _runs.get(stack.stack_id, []) if ready_at <= now]
+    drifts = complete[-1] if complete else []
     return ActionResult(
         {
             "StackResourceDrifts": [
@@ -463,7 +578,9 @@ def describe_stack_resource_drifts(self: CloudFormationResponse) -> ActionResult
 
 
 def install() -> None:
-    """Answer the three drift actions instead of HTTP 500. Idempotent."""
+    """Answer the three drift actions instead of HTTP 500; apply bucket configuration through
+    CloudFormation so that buckets can be compared (cfn_models.py). Idempotent."""
+    cfn_models.install()
     CloudFormationResponse.detect_stack_drift = detect_stack_drift
     CloudFormationResponse.describe_stack_drift_detection_status = (
         describe_stack_drift_detection_status

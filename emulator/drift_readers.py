@@ -1,0 +1,385 @@
+"""Drift readers for the load balancing, storage, messaging and delivery types of the templates.
+
+The companion of drift.py (which holds the ECS, logs, IAM role, security group and scalable
+target readers and merges these). Each reader reads one resource's live state through the
+service's public API of the emulator, as CloudFormation's read handler does, and returns it
+in CloudFormation's property names (None where unset), or None when the resource is gone.
+Nested keys may keep the API's camelCase: drift.align() matches them to the template's.
+
+Where the emulator has no API for a type (moto 5.2.5 has no CodeStar Connections service),
+the reader reads the emulator's own record of the resource (emulator/delivery.py); no call
+can change it, so it drifts only by deletion with its stack.
+
+Key/value attribute lists (load balancer and target group attributes) come back from the
+API with every attribute, the service's defaults included; only the keys the template sets
+are compared, so that defaults are not reported as drift ("Objects in an array may be
+actually service defaults", docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/
+using-cfn-stack-drift.html#drift-considerations).
+"""
+
+import json
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import unquote
+
+from botocore.exceptions import ClientError
+
+Aws = Callable[[str], Any]
+
+# Error codes that mean "this resource is gone", per service.
+_GONE = {
+    "LoadBalancerNotFound",
+    "ListenerNotFound",
+    "TargetGroupNotFound",
+    "RuleNotFound",
+    "NoSuchBucket",
+    "NoSuchBucketPolicy",
+    "NotFound",
+    "NoSuchEntity",
+    "ResourceNotFoundException",
+    "PipelineNotFoundException",
+}
+
+
+def _gone(error: ClientError) -> bool:
+    return error.response["Error"]["Code"] in _GONE
+
+
+def _json(document: Any) -> Any:
+    """A JSON document as a dict, however the API returns it (text, URL-encoded text)."""
+    if not isinstance(document, str):
+        return document
+    text = document if document.lstrip().startswith(("{", "[")) else unquote(document)
+    return json.loads(text)
+
+
+def _declared_attributes(live: list[dict[str, str]], expected: Any) -> list[dict[str, str]]:
+    """Attributes the template sets, with their live values (see the module docstring)."""
+    keys = [a.get("Key") for a in expected or [] if isinstance(a, dict)]
+    by_key = {a["Key"]: a["Value"] for a in live}
+    return [{"Key": k, "Value": by_key[k]} for k in keys if k in by_key]
+
+
+# --- Elastic Load Balancing v2 ------------------------------------------------------------
+
+
+def load_balancer(aws: Aws, physical_id: str, expected: dict[str, Any]) -> dict[str, Any] | None:
+    """AWS::ElasticLoadBalancingV2::LoadBalancer (physical id: its ARN)."""
+    elb = aws("elbv2")
+    try:
+        (found,) = elb.describe_load_balancers(LoadBalancerArns=[physical_id])["LoadBalancers"]
+    except ClientError as error:
+        if _gone(error):
+            return None
+        raise
+    attributes = elb.describe_load_balancer_attributes(LoadBalancerArn=physical_id)
+    return {
+        "Name": found["LoadBalancerName"],
+        "Type": found["Type"],
+        "Scheme": found["Scheme"],
+        "IpAddressType": found.get("IpAddressType"),
+        "Subnets": [zone["SubnetId"] for zone in found.get("AvailabilityZones", [])],
+        "SecurityGroups": found.get("SecurityGroups"),
+        "LoadBalancerAttributes": _declared_attributes(
+            attributes["Attributes"], expected.get("LoadBalancerAttributes")
+        ),
+    }
+
+
+def listener(aws: Aws, physical_id: str, _: dict[str, Any]) -> dict[str, Any] | None:
+    """AWS::ElasticLoadBalancingV2::Listener (physical id: its ARN)."""
+    try:
+        (found,) = aws("elbv2").describe_listeners(ListenerArns=[physical_id])["Listeners"]
+    except ClientError as error:
+        if _gone(error):
+            return None
+        raise
+    return {
+        "LoadBalancerArn": found["LoadBalancerArn"],
+        "Port": found.get("Port"),
+        "Protocol": found.get("Protocol"),
+        "SslPolicy": found.get("SslPolicy"),
+        "Certificates": [{"CertificateArn": c["CertificateArn"]} for c in found["Certificates"]]
+        if found.get("Certificates")
+        else None,
+        "DefaultActions": found.get("DefaultActions"),
+        "AlpnPolicy": found.get("AlpnPolicy"),
+    }
+
+
+_TARGET_GROUP_KEYS = (
+    "Protocol",
+    "ProtocolVersion",
+    "Port",
+    "VpcId",
+    "TargetType",
+    "IpAddressType",
+    "HealthCheckEnabled",
+    "HealthCheckProtocol",
+    "HealthCheckPort",
+    "HealthCheckPath",
+    "HealthCheckIntervalSeconds",
+    "HealthCheckTimeoutSeconds",
+    "HealthyThresholdCount",
+    "UnhealthyThresholdCount",
+    "Matcher",
+)
+
+
+def target_group(aws: Aws, physical_id: str, expected: dict[str, Any]) -> dict[str, Any] | None:
+    """AWS::ElasticLoadBalancingV2::TargetGroup (physical id: its ARN)."""
+    elb = aws("elbv2")
+    try:
+        (found,) = elb.describe_target_groups(TargetGroupArns=[physical_id])["TargetGroups"]
+    except ClientError as error:
+        if _gone(error):
+            return None
+        raise
+    attributes = elb.describe_target_group_attributes(TargetGroupArn=physical_id)
+    return {
+        "Name": found["TargetGroupName"],
+        **{key: found.get(key) for key in _TARGET_GROUP_KEYS},
+        "TargetGroupAttributes": _declared_attributes(
+            attributes["Attributes"], expected.get("TargetGroupAttributes")
+        ),
+    }
+
+
+def listener_rule(aws: Aws, physical_id: str, _: dict[str, Any]) -> dict[str, Any] | None:
+    """AWS::ElasticLoadBalancingV2::ListenerRule (physical id: its ARN). ListenerArn is
+    write-only in the type's schema (DescribeRules does not return it): not compared."""
+    try:
+        (found,) = aws("elbv2").describe_rules(RuleArns=[physical_id])["Rules"]
+    except ClientError as error:
+        if _gone(error):
+            return None
+        raise
+    return {
+        "Priority": found["Priority"],
+        "Conditions": found.get("Conditions"),
+        "Actions": found.get("Actions"),
+    }
+
+
+# --- S3 -----------------------------------------------------------------------------------
+
+
+def _optional(call: Callable[[], dict[str, Any]], key: str, absent: set[str]) -> Any:
+    """One configuration of a bucket, or None when the bucket has none."""
+    try:
+        return call()[key]
+    except ClientError as error:
+        if error.response["Error"]["Code"] in absent:
+            return None
+        raise
+
+
+def _lifecycle_rule(rule: dict[str, Any]) -> dict[str, Any]:
+    """A lifecycle rule of the API in CloudFormation's shape (LifecycleConfiguration.Rules)."""
+    shaped: dict[str, Any] = {"Id": rule.get("ID"), "Status": rule["Status"]}
+    expiration = rule.get("Expiration") or {}
+    if "Days" in expiration:
+        shaped["ExpirationInDays"] = expiration["Days"]
+    if "NoncurrentVersionExpiration" in rule:
+        shaped["NoncurrentVersionExpiration"] = rule["NoncurrentVersionExpiration"]
+    prefix = (rule.get("Filter") or {}).get("Prefix") or rule.get("Prefix")
+    if prefix:
+        shaped["Prefix"] = prefix
+    return shaped
+
+
+def bucket(aws: Aws, physical_id: str, _: dict[str, Any]) -> dict[str, Any] | None:
+    """AWS::S3::Bucket (physical id: its name)."""
+    s3 = aws("s3")
+    try:
+        s3.head_bucket(Bucket=physical_id)
+    except ClientError as error:
+        if error.response["Error"]["Code"] in {"404", "NoSuchBucket"}:
+            return None
+        raise
+    versioning = s3.get_bucket_versioning(Bucket=physical_id).get("Status")
+    encryption = _optional(
+        lambda: s3.get_bucket_encryption(Bucket=physical_id),
+        "ServerSideEncryptionConfiguration",
+        {"ServerSideEncryptionConfigurationNotFoundError"},
+    )
+    public_access = _optional(
+        lambda: s3.get_public_access_block(Bucket=physical_id),
+        "PublicAccessBlockConfiguration",
+        {"NoSuchPublicAccessBlockConfiguration"},
+    )
+    ownership = _optional(
+        lambda: s3.get_bucket_ownership_controls(Bucket=physical_id),
+        "OwnershipControls",
+        {"OwnershipControlsNotFoundError"},
+    )
+    lifecycle = _optional(
+        lambda: s3.get_bucket_lifecycle_configuration(Bucket=physical_id),
+        "Rules",
+        {"NoSuchLifecycleConfiguration"},
+    )
+    return {
+        "BucketName": physical_id,
+        "VersioningConfiguration": {"Status": versioning} if versioning else None,
+        "BucketEncryption": {"ServerSideEncryptionConfiguration": encryption}
+        if encryption
+        else None,
+        "PublicAccessBlockConfiguration": public_access,
+        "OwnershipControls": ownership,
+        "LifecycleConfiguration": {"Rules": [_lifecycle_rule(r) for r in lifecycle]}
+        if lifecycle
+        else None,
+    }
+
+
+def bucket_policy(aws: Aws, physical_id: str, _: dict[str, Any]) -> dict[str, Any] | None:
+    """AWS::S3::BucketPolicy (physical id: its bucket's name)."""
+    try:
+        document = aws("s3").get_bucket_policy(Bucket=physical_id)["Policy"]
+    except ClientError as error:
+        if _gone(error):
+            return None
+        raise
+    return {"Bucket": physical_id, "PolicyDocument": _json(document)}
+
+
+# --- SNS, IAM managed policies, EventBridge -----------------------------------------------
+
+
+def topic(aws: Aws, physical_id: str, _: dict[str, Any]) -> dict[str, Any] | None:
+    """AWS::SNS::Topic (physical id: its ARN)."""
+    sns = aws("sns")
+    try:
+        attributes = sns.get_topic_attributes(TopicArn=physical_id)["Attributes"]
+    except ClientError as error:
+        if _gone(error):
+            return None
+        raise
+    subscriptions = sns.list_subscriptions_by_topic(TopicArn=physical_id)["Subscriptions"]
+    return {
+        "TopicName": physical_id.rsplit(":", 1)[1],
+        "DisplayName": attributes.get("DisplayName") or None,
+        "FifoTopic": attributes.get("FifoTopic"),
+        "ContentBasedDeduplication": attributes.get("ContentBasedDeduplication"),
+        "Subscription": [
+            {"Endpoint": s["Endpoint"], "Protocol": s["Protocol"]} for s in subscriptions
+        ]
+        or None,
+    }
+
+
+def managed_policy(aws: Aws, physical_id: str, _: dict[str, Any]) -> dict[str, Any] | None:
+    """AWS::IAM::ManagedPolicy (physical id: its ARN)."""
+    iam = aws("iam")
+    try:
+        policy = iam.get_policy(PolicyArn=physical_id)["Policy"]
+    except ClientError as error:
+        if _gone(error):
+            return None
+        raise
+    version = iam.get_policy_version(PolicyArn=physical_id, VersionId=policy["DefaultVersionId"])[
+        "PolicyVersion"
+    ]
+    entities = iam.list_entities_for_policy(PolicyArn=physical_id)
+    return {
+        "ManagedPolicyName": policy["PolicyName"],
+        "Path": policy.get("Path"),
+        "Description": policy.get("Description") or None,
+        "PolicyDocument": _json(version["Document"]),
+        "Roles": [r["RoleName"] for r in entities.get("PolicyRoles", [])] or None,
+        "Users": [u["UserName"] for u in entities.get("PolicyUsers", [])] or None,
+        "Groups": [g["GroupName"] for g in entities.get("PolicyGroups", [])] or None,
+    }
+
+
+def events_rule(aws: Aws, physical_id: str, _: dict[str, Any]) -> dict[str, Any] | None:
+    """AWS::Events::Rule on the default bus (physical id: its name)."""
+    events = aws("events")
+    try:
+        rule = events.describe_rule(Name=physical_id)
+    except ClientError as error:
+        if _gone(error):
+            return None
+        raise
+    targets = events.list_targets_by_rule(Rule=physical_id)["Targets"]
+    return {
+        "Name": rule["Name"],
+        "Description": rule.get("Description"),
+        "ScheduleExpression": rule.get("ScheduleExpression"),
+        "EventPattern": _json(rule["EventPattern"]) if rule.get("EventPattern") else None,
+        "State": rule.get("State"),
+        "RoleArn": rule.get("RoleArn"),
+        "Targets": targets or None,
+    }
+
+
+# --- delivery: CodePipeline, CodeStar Connections, Application Auto Scaling policies ------
+
+
+def pipeline(aws: Aws, physical_id: str, _: dict[str, Any]) -> dict[str, Any] | None:
+    """AWS::CodePipeline::Pipeline (physical id: its name). Action configurations keep the
+    keys the API and the template both spell as given (ProjectName, BranchName, ...)."""
+    try:
+        found = aws("codepipeline").get_pipeline(name=physical_id)["pipeline"]
+    except ClientError as error:
+        if _gone(error):
+            return None
+        raise
+    return {
+        "Name": found["name"],
+        "RoleArn": found["roleArn"],
+        "ArtifactStore": found.get("artifactStore"),
+        "ArtifactStores": found.get("artifactStores"),
+        "Stages": found.get("stages"),
+        "PipelineType": found.get("pipelineType"),
+        "ExecutionMode": found.get("executionMode"),
+        "Variables": found.get("variables"),
+        "Triggers": found.get("triggers"),
+    }
+
+
+def connection(aws: Aws, physical_id: str, _: dict[str, Any]) -> dict[str, Any] | None:
+    """AWS::CodeStarConnections::Connection (physical id: its ARN), from the emulator's own
+    record (emulator/delivery.py): moto has no CodeStar Connections API."""
+    from emulator import delivery  # the emulator's record of connections, kept in-process
+
+    return delivery.connection_state(physical_id)
+
+
+def scaling_policy(aws: Aws, physical_id: str, _: dict[str, Any]) -> dict[str, Any] | None:
+    """AWS::ApplicationAutoScaling::ScalingPolicy (physical id: its ARN, which names the
+    namespace: ...:resource/ecs/service/...). ScalingTargetId is write-only in the type's
+    schema (DescribeScalingPolicies does not return it): not compared."""
+    namespace = physical_id.split(":resource/", 1)[1].split("/", 1)[0]
+    paginator = aws("application-autoscaling").get_paginator("describe_scaling_policies")
+    for page in paginator.paginate(ServiceNamespace=namespace):
+        for policy in page["ScalingPolicies"]:
+            if policy["PolicyARN"] == physical_id:
+                return {
+                    "PolicyName": policy["PolicyName"],
+                    "PolicyType": policy["PolicyType"],
+                    "ResourceId": policy["ResourceId"],
+                    "ScalableDimension": policy["ScalableDimension"],
+                    "ServiceNamespace": policy["ServiceNamespace"],
+                    "TargetTrackingScalingPolicyConfiguration": policy.get(
+                        "TargetTrackingScalingPolicyConfiguration"
+                    ),
+                    "StepScalingPolicyConfiguration": policy.get("StepScalingPolicyConfiguration"),
+                }
+    return None
+
+
+READERS: dict[str, Callable[[Aws, str, dict[str, Any]], dict[str, Any] | None]] = {
+    "AWS::ElasticLoadBalancingV2::LoadBalancer": load_balancer,
+    "AWS::ElasticLoadBalancingV2::Listener": listener,
+    "AWS::ElasticLoadBalancingV2::TargetGroup": target_group,
+    "AWS::ElasticLoadBalancingV2::ListenerRule": listener_rule,
+    "AWS::S3::Bucket": bucket,
+    "AWS::S3::BucketPolicy": bucket_policy,
+    "AWS::SNS::Topic": topic,
+    "AWS::IAM::ManagedPolicy": managed_policy,
+    "AWS::Events::Rule": events_rule,
+    "AWS::CodePipeline::Pipeline": pipeline,
+    "AWS::CodeStarConnections::Connection": connection,
+    "AWS::ApplicationAutoScaling::ScalingPolicy": scaling_policy,
+}
