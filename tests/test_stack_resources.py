@@ -15,21 +15,21 @@ from resolvers import stack_call
 
 TEMPLATE = """
 Resources:
-  Bucket:
-    Type: AWS::S3::Bucket
+  Topic:
+    Type: AWS::SNS::Topic
   Policy:
-    Type: AWS::S3::BucketPolicy   # moto's CloudFormation skips this type
+    Type: AWS::SNS::TopicPolicy   # moto's CloudFormation skips this type
     Properties:
-      Bucket: !Ref Bucket
-      PolicyDocument: {Statement: [{Effect: Deny, Principal: "*", Action: s3:GetObject,
-                                    Resource: !Sub "${Bucket.Arn}/*"}]}
+      Topics: [!Ref Topic]
+      PolicyDocument: {Statement: [{Effect: Deny, Principal: "*", Action: sns:Publish,
+                                    Resource: !Ref Topic}]}
 """
 
 
 def test_declared_resources_reads_templates_with_intrinsic_tags():
     assert declared_resources(TEMPLATE) == {
-        "Bucket": "AWS::S3::Bucket",
-        "Policy": "AWS::S3::BucketPolicy",
+        "Topic": "AWS::SNS::Topic",
+        "Policy": "AWS::SNS::TopicPolicy",
     }
 
 
@@ -45,12 +45,12 @@ def test_reports_what_the_endpoint_did_not_create(aws_env, aws, capsys):
     missing = missing_resources(
         stack_call(SimpleNamespace(stack=stack)), name, declared_resources(TEMPLATE)
     )
-    assert missing == {"Policy": "AWS::S3::BucketPolicy"}
+    assert missing == {"Policy": "AWS::SNS::TopicPolicy"}
 
     StackResources(stack=stack).run()
     out = capsys.readouterr().out
     assert f"{name}: 1 of 2 declared resources exist" in out
-    assert "Policy (AWS::S3::BucketPolicy)" in out
+    assert "Policy (AWS::SNS::TopicPolicy)" in out
 
 
 def test_a_complete_stack_is_one_line():
