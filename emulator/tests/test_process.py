@@ -14,3 +14,13 @@ def test_child_env_points_at_the_emulator_and_drops_what_would_override_it(monke
     assert env["AWS_ACCESS_KEY_ID"] == "testing"
     assert not {"AWS_PROFILE", "IMAGE_TAG", "DRIFT_TOPIC_ARN"} & set(env)
     assert env["KEEP_ME"] == "yes"
+
+
+def test_the_server_binds_a_port_it_chose_and_names_it_in_its_ready_line():
+    with Emulator(seed=False) as first, Emulator(seed=False) as second:
+        assert first.port and second.port and first.port != second.port
+        for running in (first, second):
+            ready = running.log_path.read_text()
+            assert f"emulator ready on http://127.0.0.1:{running.port}" in ready
+            # It serves there: an empty account has no stacks.
+            assert running.client("cloudformation").list_stacks()["StackSummaries"] == []
