@@ -36,6 +36,7 @@ SCHEMA: dict[str, Any] = {
             "type": "string",
             "pattern": "^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$",
         },
+        "config_schema": {"enum": ["environment", "account"]},  # which of SCHEMAS applies
         "on_failure": {"enum": ["DO_NOTHING", "ROLLBACK", "DELETE"]},
         "stack_timeout": {"type": "integer", "minimum": 5, "maximum": 720},
         "stack_tags": TAGS,
@@ -214,6 +215,16 @@ SCHEMA: dict[str, Any] = {
     },
 }
 
+
+# The account-level stack group (config/shared, `config_schema: account`): no workload.
+ACCOUNT_KEYS = ["project_code", "region", "environment", "image_repository", "on_failure",
+                "stack_timeout", "stack_tags"]  # fmt: skip
+ACCOUNT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["project_code", "region", "environment", "image_repository"],
+    "properties": {key: SCHEMA["properties"][key] for key in [*ACCOUNT_KEYS, "config_schema"]},
+}
+SCHEMAS: dict[str, dict[str, Any]] = {"environment": SCHEMA, "account": ACCOUNT_SCHEMA}
 
 KeyPath = tuple[str, ...]  # a key in the configuration, as the keys leading to it
 

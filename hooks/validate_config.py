@@ -21,21 +21,27 @@ from jsonschema.exceptions import ValidationError
 from sceptre.exceptions import SceptreException
 from sceptre.hooks import Hook
 
-from hooks.config_schema import SCHEMA, cross_field_problems
+from hooks.config_schema import SCHEMAS, cross_field_problems
 
 
 class InvalidConfigError(SceptreException):
     """The configuration breaks a rule; the message lists every problem."""
 
 
-def find_problems(config: dict[str, Any], folder: str) -> list[tuple[str, Any, str]]:
+def find_problems(
+    config: dict[str, Any], folder: str, kind: str = "environment"
+) -> list[tuple[str, Any, str]]:
     """(key, value, what is allowed) for every rule the configuration breaks, all at once.
+
+    kind: which schema of hooks/config_schema.SCHEMAS applies ("environment", or "account"
+    for the account-level stacks of config/shared).
 
     The schema's problems come first; then every cross-field rule whose inputs the schema
     found sound (a rule reading a faulty value would only repeat or guess).
     """
     schema_errors = sorted(
-        Draft7Validator(SCHEMA).iter_errors(config), key=lambda e: list(map(str, e.path))
+        Draft7Validator(SCHEMAS.get(kind, SCHEMAS["environment"])).iter_errors(config),
+        key=lambda e: list(map(str, e.path)),
     )
     problems = [_describe(error) for error in schema_errors]
     invalid = frozenset(_faulty_path(error) for error in schema_errors)
@@ -63,22 +69,30 @@ def format_problems(project: Path, folder: str, problems: list[tuple[str, Any, s
     return "\n".join(lines)
 
 
+def refuse(
+    project: Path, folder: str, problems: list[tuple[str, Any, str]], report: bool = True
+) -> None:
+    """Raise InvalidConfigError naming the first problem; with report, print all to stderr."""
+    if not problems:
+        return
+    text = format_problems(project, folder, problems)
+    if report:
+        # Sceptre prints exceptions JSON-encoded on one line: the full report goes to
+        # stderr as it is, the exception carries the first problem.
+        print(text, file=sys.stderr, flush=True)
+    first = text.splitlines()[1].strip()
+    more = f" (and {len(problems) - 1} more, listed above)" if len(problems) > 1 else ""
+    raise InvalidConfigError(f"invalid {folder} configuration: {first}{more}")
+
+
 class ValidateConfig(Hook):
     """Raises InvalidConfigError listing every configuration problem of this environment."""
 
     def run(self) -> None:
         config = self.stack.config
         folder = self.stack.name.rsplit("/", 1)[0]  # the StackGroup: "dev", or "bench/env-1"
-        problems = find_problems(config, folder)
-        if not problems:
-            return
-        report = format_problems(Path(config["project_path"]), folder, problems)
-        # Sceptre prints exceptions JSON-encoded on one line: the full report goes to
-        # stderr as it is, the exception carries the first problem.
-        print(report, file=sys.stderr, flush=True)
-        first = report.splitlines()[1].strip()
-        more = f" (and {len(problems) - 1} more, listed above)" if len(problems) > 1 else ""
-        raise InvalidConfigError(f"invalid {folder} configuration: {first}{more}")
+        kind = config.get("config_schema", "environment")
+        refuse(Path(config["project_path"]), folder, find_problems(config, folder, kind))
 
 
 _MISSING = object()
