@@ -2,7 +2,8 @@
 
 moto 5.2.5 creates an AWS::S3::Bucket through CloudFormation with its BucketEncryption and
 Tags only: VersioningConfiguration, PublicAccessBlockConfiguration, OwnershipControls and
-LifecycleConfiguration are dropped, although its S3 API stores all four. Drift detection
+LifecycleConfiguration are dropped, although its S3 API stores all four, and the
+encryption rule loses its BucketKeyEnabled. Drift detection
 reads them back (emulator/drift_readers.py), so a fresh bucket would look drifted. This
 module wraps moto's bucket model (create and in-place update) to apply them through moto's
 own S3 backend, as CloudFormation's handler does; nothing else in moto changes.
@@ -31,6 +32,13 @@ def _lifecycle_rule(rule: dict[str, Any]) -> dict[str, Any]:
 
 def apply_configuration(backend: Any, name: str, properties: dict[str, Any]) -> None:
     """Put the bucket configuration CloudFormation's handler puts and moto's model skips."""
+    encryption = (properties.get("BucketEncryption") or {}).get("ServerSideEncryptionConfiguration")
+    if encryption and "BucketKeyEnabled" in encryption[0]:
+        rule = {
+            "ApplyServerSideEncryptionByDefault": encryption[0]["ServerSideEncryptionByDefault"],
+            "BucketKeyEnabled": str(encryption[0]["BucketKeyEnabled"]).lower(),
+        }
+        backend.put_bucket_encryption(name, {"Rule": rule})
     versioning = properties.get("VersioningConfiguration")
     if versioning:
         backend.put_bucket_versioning(name, versioning["Status"])

@@ -221,7 +221,15 @@ def bucket(aws: Aws, physical_id: str, _: dict[str, Any]) -> dict[str, Any] | No
     return {
         "BucketName": physical_id,
         "VersioningConfiguration": {"Status": versioning} if versioning else None,
-        "BucketEncryption": {"ServerSideEncryptionConfiguration": encryption}
+        "BucketEncryption": {
+            "ServerSideEncryptionConfiguration": [
+                {
+                    "ServerSideEncryptionByDefault": rule["ApplyServerSideEncryptionByDefault"],
+                    "BucketKeyEnabled": rule.get("BucketKeyEnabled"),
+                }
+                for rule in encryption["Rules"]
+            ]
+        }
         if encryption
         else None,
         "PublicAccessBlockConfiguration": public_access,

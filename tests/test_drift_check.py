@@ -15,9 +15,10 @@ import pytest
 
 from drift.detect import DRIFTED, FAILED, IN_SYNC, MISSING, Difference, StackDrift
 from drift.report import exit_code, headline
-from emulator.process import ROOT
-from tests.roles import quick
-from tests.templates import stack_config
+from emulator import drift_support
+from emulator.process import EMULATOR_PYTHON, ROOT
+from tests.roles import assume, quick
+from tests.templates import rendered, stack_config
 from tests.test_launch import aws, emulator  # noqa: F401  (this module gets its own emulator)
 
 DEV_STACKS = len([name for name in stack_config("dev") if name.startswith("dev/")])
@@ -177,6 +178,75 @@ def test_changes_made_by_hand_are_reported_in_table_json_and_markdown(
     assert table_rows(alert["Message"], "STACK        RESOURCE") == CHANGED
 
 
+def test_a_lost_alert_fails_the_check_with_a_clear_message(emulator):
+    # SNS Publish to a topic that does not exist answers NotFound ("Topic does not exist",
+    # docs.aws.amazon.com/sns/latest/api/API_Publish.html#API_Publish_Errors); drift was
+    # found, but nobody was told: exit 2 (drift-check: "2: detection failed or ..."), one line.
+    missing = "arn:aws:sns:us-east-1:123456789012:no-such-topic"
+    result = run(emulator, "drift-check", "dev", DRIFT_TOPIC_ARN=missing)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stdout.startswith("DRIFTED: ")  # the report is still printed
+    (line,) = [x for x in result.stderr.splitlines() if "could not publish" in x]
+    assert line.startswith("drift-check: could not publish to the drift topic (")
+    assert "NotFound" in line and line.endswith("; check drift_topic_arn")
+
+
+def test_a_detection_still_running_at_the_timeout_fails_the_stack(emulator):
+    # Detection is asynchronous: DescribeStackDriftDetectionStatus answers
+    # DETECTION_IN_PROGRESS until it completes (docs.aws.amazon.com/AWSCloudFormation/latest/
+    # APIReference/API_DescribeStackDriftDetectionStatus.html); the emulator's take 1 s. With
+    # no time to wait, every stack's drift is unknown: FAILED, exit 2.
+    result = run(emulator, "drift-check", "dev", "--timeout", "0")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stdout.startswith(f"FAILED: {DEV_STACKS} stacks of dev; {DEV_STACKS} stacks")
+    statuses = {row[0]: row[1:] for row in table_rows(result.stdout, "STACK  ")}
+    assert set(statuses) == {name for name in stack_config("dev") if name.startswith("dev/")}
+    assert all(v == (FAILED, "detection still running after 0 s") for v in statuses.values())
+
+
+def test_a_caller_who_may_not_read_a_resource_gets_detection_failed(emulator, aws):
+    # Detection reads each resource with the caller's rights; one it may not read fails the
+    # detection (DETECTION_FAILED: "The stack drift detection operation has failed for at
+    # least one resource in the stack", docs.aws.amazon.com/AWSCloudFormation/latest/
+    # UserGuide/using-cfn-stack-drift.html), naming it ("Failed to detect drift on resources
+    # [...]", quoted in github.com/aws-cloudformation/cloudformation-coverage-roadmap/
+    # issues/801). drift-check: FAILED, exit 2, the reason on stderr.
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}],
+    }
+    rights = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": "*", "Resource": "*"},
+            {"Effect": "Deny", "Action": "logs:DescribeLogGroups", "Resource": "*"},
+        ],
+    }
+    iam = aws("iam")
+    arn = iam.create_role(RoleName="no-log-reads", AssumeRolePolicyDocument=json.dumps(trust))[
+        "Role"
+    ]["Arn"]
+    iam.put_role_policy(
+        RoleName="no-log-reads", PolicyName="rights", PolicyDocument=json.dumps(rights)
+    )
+    env = {k: v for k, v in assume(emulator, arn, "drift").items() if k != "DRIFT_TOPIC_ARN"}
+    result = subprocess.run(
+        [str(BIN / "drift-check"), "dev"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 2, result.stdout + result.stderr
+    statuses = {row[0]: row[1] for row in table_rows(result.stdout, "STACK  ")}
+    assert statuses["dev/service"] == FAILED  # its log group
+    assert statuses["dev/cluster"] != FAILED  # nothing to read there is denied
+    (line,) = [x for x in result.stderr.splitlines() if x.startswith("drift-check: dev/service:")]
+    reason = json.loads(line.split(": FAILED: ", 1)[1])
+    assert reason["Summary"] == "Failed to detect drift on resources [LogGroup]"
+
+
 def test_sceptre_drift_commands_work_offline_too(emulator):
     detect = run(emulator, "sceptre", "drift", "detect", "dev")
     assert detect.returncode == 0, detect.stderr
@@ -185,6 +255,38 @@ def test_sceptre_drift_commands_work_offline_too(emulator):
     assert show.returncode == 0, show.stderr
     assert "PropertyPath: /RetentionInDays" in show.stdout
     assert "PropertyPath: /MaxCapacity" in show.stdout
+
+
+# --- what the emulator compares, against what CloudFormation compares ---
+
+
+def emulator_readers() -> set[str]:
+    """The resource types the emulator's drift detection has a reader for (it runs in the
+    emulator's own environment, which has moto)."""
+    code = "import json; from emulator.drift import READERS; print(json.dumps(sorted(READERS)))"
+    found = subprocess.run(
+        [str(EMULATOR_PYTHON), "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert found.returncode == 0, found.stderr
+    return set(json.loads(found.stdout))
+
+
+def test_every_type_cloudformation_checks_in_the_templates_has_a_reader():
+    # CloudFormation checks a type when its registry schema has a read handler, except types
+    # documented as unchecked (emulator/drift_support.py cites both); for every such type
+    # the rendered dev and prod templates declare, the emulator must read live state, or it
+    # would report NOT_CHECKED where AWS reports drift.
+    declared = {
+        resource["Type"]
+        for env in ("dev", "prod")
+        for stack in rendered(env).values()
+        for resource in stack["template"]["Resources"].values()
+    }
+    checked = {t for t in declared if drift_support.checked(t)}
+    assert checked - emulator_readers() == set()
+    # AWS::IAM::Policy: "This resource does not support drift detection" (docs.aws.amazon.com/
+    # AWSCloudFormation/latest/TemplateReference/aws-resource-iam-policy.html).
+    assert "AWS::IAM::Policy" in declared - checked
 
 
 # --- the exit code and headline rules, on results built by hand (no AWS involved) ---
