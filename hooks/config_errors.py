@@ -13,12 +13,16 @@ CLI prints as one line and exits 1 on:
       in 'cpu: 256: x'
     config/dev/config.yaml:12: Jinja: 'nope' is undefined
 
+A stack file whose Jinja fails because its environment's configuration breaks a rule (a
+required key removed) is reported as that configuration problem instead.
+
 This is a workaround kept in the project until Sceptre reports such errors itself; the
 upstream patch is proposed in docs/sceptre-upstream.md. It is installed when Sceptre imports
 the project's resolvers (resolvers/checked_config.py), before it reads any config file.
 """
 
 import functools
+import re
 from pathlib import Path
 from typing import Any
 
@@ -38,10 +42,18 @@ def yaml_position(error: yaml.MarkedYAMLError, source: str) -> tuple[int, int, s
     text = rendered[mark.line] if mark.line < len(rendered) else ""
     lines = source.splitlines()
     line = mark.line
-    if not (line < len(lines) and lines[line] == text):
-        found = [n for n, candidate in enumerate(lines) if candidate == text]
+    if not (line < len(lines) and _renders_as(lines[line], text)):
+        found = [n for n, candidate in enumerate(lines) if _renders_as(candidate, text)]
         line = found[0] if len(found) == 1 else line
     return line + 1, mark.column + 1, text
+
+
+def _renders_as(source_line: str, rendered_line: str) -> bool:
+    """Whether Jinja could have rendered this source line as that text: equal, once each
+    {{ expression }} of the source stands for any text."""
+    parts = re.split(r"{{.*?}}", source_line)
+    pattern = ".*?".join(re.escape(part) for part in parts)
+    return re.fullmatch(pattern, rendered_line) is not None
 
 
 def jinja_line(error: BaseException, template_path: Path) -> int | None:
@@ -87,6 +99,12 @@ def install() -> None:
             line = describe(self, directory_path, basename, error)
             if line is None:
                 raise
+            if basename != self.context.config_file:
+                # A stack file failed on a key its environment's configuration lacks or
+                # breaks: name what to fix in the configuration, not the symptom.
+                from hooks.environment_check import check_folder  # imports this module
+
+                check_folder(str(self.context.project_path), directory_path)
             raise InvalidConfigFileError(line) from error
 
     _render.readable_errors = True  # type: ignore[attr-defined]

@@ -95,8 +95,12 @@ def check_environment(stack: Stack) -> None:
     hooks/config_schema.py; every problem is printed to stderr the first time."""
     if not is_checked_command(command_words()):
         return
-    project_path = str(stack.config["project_path"])
-    folder = str(stack.config["stack_group_path"])
+    check_folder(str(stack.config["project_path"]), str(stack.config["stack_group_path"]))
+
+
+def check_folder(project_path: str, folder: str) -> None:
+    """Raise InvalidConfigError if the stack group in config/FOLDER breaks a rule; every
+    problem is printed to stderr the first time this process checks the folder."""
     with _lock:
         key = (project_path, folder)
         first_time = key not in _checked

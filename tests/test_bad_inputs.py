@@ -30,6 +30,7 @@ class Case:
     id: str
     expected: str
     edit: Callable[[dict], None] | None = None  # applied to the environment's config.yaml
+    replace: tuple[str, str] | None = None  # (old, new) in the file's text, for syntax errors
     file: str = "config/dev/config.yaml"
     args: list[str] = field(default_factory=lambda: ["launch", "-y", "dev"])
     env: dict[str, str | None] = field(default_factory=dict)  # None removes a variable
@@ -128,6 +129,25 @@ CASES = [
     Case("capacity-base-negative", "sceptre_user_data.capacity_provider_strategy[0].base = -1; allowed: at least 0", user(capacity_provider_strategy=[{"provider": "FARGATE", "weight": 1, "base": -1}])),
     Case("public-ip-reason-too-short", "sceptre_user_data.public_ip_reason = 'because'; allowed: at least 20 character(s)", user(assign_public_ip="ENABLED", public_ip_reason="because")),
     Case("grace-period-negative", "sceptre_user_data.health_check.grace_period = -5; allowed: at least 0", lambda c: c["sceptre_user_data"]["health_check"].update(grace_period=-5)),
+    Case("required-key-missing", "network.vpc_name = missing; allowed: a value (this key is required)", lambda c: c["network"].pop("vpc_name")),
+    Case("section-missing", "sceptre_user_data.autoscaling = missing; allowed: a value (this key is required)", lambda c: c["sceptre_user_data"].pop("autoscaling")),
+    Case("shared-environment-not-the-folder", "config/shared/config.yaml: environment = 'prod'; allowed: the folder's name", key("environment", "prod"), file="config/shared/config.yaml", args=["launch", "-y", "shared"]),
+    # Every command that renders or changes a stack checks the configuration first.
+    Case("one-stack-ignoring-dependencies", "config/dev/config.yaml: sceptre_user_data.cpu = 300; allowed: one of 256, 512", user(cpu=300), args=["--ignore-dependencies", "launch", "-y", "dev/service.yaml"]),
+    Case("update-one-stack", "config/dev/config.yaml: sceptre_user_data.cpu = 300; allowed: one of 256, 512", user(cpu=300), args=["update", "-y", "dev/cluster.yaml"]),
+    Case("create-one-stack", "config/dev/config.yaml: sceptre_user_data.cpu = 300; allowed: one of 256, 512", user(cpu=300), args=["create", "-y", "dev/cluster.yaml"]),
+    Case("create-change-set", "config/dev/config.yaml: sceptre_user_data.cpu = 300; allowed: one of 256, 512", user(cpu=300), args=["create", "-y", "dev/cluster.yaml", "cs"]),
+    Case("diff-one-stack", "config/dev/config.yaml: sceptre_user_data.cpu = 300; allowed: one of 256, 512", user(cpu=300), args=["diff", "dev/service.yaml"]),
+    Case("generate-one-stack", "config/dev/config.yaml: sceptre_user_data.cpu = 300; allowed: one of 256, 512", user(cpu=300), args=["generate", "dev/load-balancer.yaml"]),
+    Case("validate-one-stack", "config/dev/config.yaml: sceptre_user_data.cpu = 300; allowed: one of 256, 512", user(cpu=300), args=["validate", "dev/cluster.yaml"]),
+    # Syntax errors name the file, line and column the user edits.
+    Case("yaml-error-in-environment-config", "config/dev/config.yaml:37:11: not valid YAML: mapping values are not allowed here", replace=("  cpu: 256\n", "  cpu: 256: x\n")),
+    Case("yaml-error-in-shared-config", "config/config.yaml:4:18: not valid YAML: mapping values are not allowed here", file="config/config.yaml", replace=("region: us-east-1\n", "region: us-east-1: x\n")),
+    Case("yaml-error-in-stack-file", "config/dev/service.yaml:19:11: not valid YAML: mapping values are not allowed here", file="config/dev/service.yaml", replace=("  VpcId: !vpc_id", "  VpcId: a: b #")),
+    Case("jinja-undefined-in-config", "config/dev/config.yaml:37: Jinja: 'nope' is undefined", replace=("  cpu: 256\n", "  cpu: {{ nope }}\n")),
+    # A stack launched without the stacks it reads outputs from.
+    Case("dependency-not-launched", "prod/service needs stack output prod/cluster.yaml::ClusterName, but stack product-service-prod-cluster does not exist. Launch it first: sceptre --var image_tag=1.1.0 launch -y prod/cluster.yaml", args=["--var", "image_tag=1.1.0", "--ignore-dependencies", "launch", "-y", "prod/service.yaml"]),
+    Case("dependency-not-launched-diff", "prod/service needs stack output prod/cluster.yaml::ClusterName, but stack product-service-prod-cluster does not exist.", args=["--var", "image_tag=1.1.0", "--ignore-dependencies", "diff", "-n", "prod/service.yaml"]),
     # The account, caught by the preflight's lookups before any stack changes.
     Case("vpc-missing", "!vpc_id: no VPC tagged Name=no-such-vpc in this region", key("network.vpc_name", "no-such-vpc")),
     Case("vpc-ambiguous", "!vpc_id: 2 VPCs tagged Name=twin", key("network.vpc_name", "twin"), setup=twin_vpcs),
@@ -175,6 +195,11 @@ def test_bad_input_is_refused_clearly_and_changes_nothing(case, emulator, aws, t
         config = yaml.safe_load(path.read_text())
         case.edit(config)
         path.write_text(yaml.safe_dump(config))
+    if case.replace:
+        path = project / case.file
+        old, new = case.replace
+        assert old in path.read_text()
+        path.write_text(path.read_text().replace(old, new))
     if case.setup:
         case.setup(aws)
     env = emulator.child_env()
