@@ -198,3 +198,19 @@ def test_unknown_stack_and_detection_are_refused_like_aws(aws):
         cfn.detect_stack_drift(StackName="no-such-stack")
     with pytest.raises(ClientError, match="does not exist"):
         cfn.describe_stack_drift_detection_status(StackDriftDetectionId=str(uuid.uuid4()))
+
+
+def test_detection_is_in_progress_before_it_completes(aws, stack):
+    # "DETECTION_IN_PROGRESS: The stack drift detection operation is currently in progress";
+    # DriftedStackResourceCount is given for DETECTION_COMPLETE only (docs.aws.amazon.com/
+    # AWSCloudFormation/latest/APIReference/API_DescribeStackDriftDetectionStatus.html).
+    cfn = aws("cloudformation")
+    detection_id = cfn.detect_stack_drift(StackName=stack)["StackDriftDetectionId"]
+    running = cfn.describe_stack_drift_detection_status(StackDriftDetectionId=detection_id)
+    assert running["DetectionStatus"] == "DETECTION_IN_PROGRESS"
+    assert "DriftedStackResourceCount" not in running
+    done = wait(aws, detection_id)
+    assert (done["DetectionStatus"], done["DriftedStackResourceCount"]) == (
+        "DETECTION_COMPLETE",
+        0,
+    )
