@@ -11,6 +11,8 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
+from emulator.tests.test_drift import wait
+
 ACCOUNT = "123456789012"  # moto's default account
 REGION = "us-east-1"
 
@@ -275,7 +277,7 @@ def test_drift_by_a_caller_who_may_not_read_a_resource_fails_for_it(aws, aws_env
     caller = assumed(aws_env, everything_but("logs:ListTagsForResource"))
     cfn = caller.client("cloudformation")
     detection = cfn.detect_stack_drift(StackName=stack)["StackDriftDetectionId"]
-    found = cfn.describe_stack_drift_detection_status(StackDriftDetectionId=detection)
+    found = wait(lambda _: cfn, detection)  # detection takes time, as on AWS
     # DETECTION_FAILED: "failed for at least one resource ... Results will be available for
     # resources on which CloudFormation successfully completed drift detection"
     # (https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/
