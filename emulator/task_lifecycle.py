@@ -190,7 +190,8 @@ def _launch(service: Any, deployment: dict[str, Any], count: int, at: float) -> 
                 networking_configuration=service.network_configuration or None,
                 platform_version=service.platform_version,
             )
-        except Exception:  # noqa: BLE001 - a service ECS could not place stays pending
+        except Exception as error:  # noqa: BLE001 - e.g. awsvpc without a network configuration
+            _state(service)["unplaceable"] = getattr(error, "message", None) or str(error)
             return
         task.status = "PROVISIONING"
         task.created_at = _stamp(at)
@@ -396,6 +397,9 @@ def wait_until_stable(service: Any) -> None:
             raise EcsClientException(BREAKER_STACK_REASON)
         if steady(service):
             return
+        if _state(service).get("unplaceable") and not _tasks(service):
+            # ECS itself refuses such a service (CreateService); its reason, not a long wait.
+            raise EcsClientException(_state(service)["unplaceable"])
         if time.time() - started > STABILIZE_SECONDS:
             # CloudFormation's words after its own (three-hour) wait.
             raise EcsClientException(f"Service {service.arn} did not stabilize.")

@@ -50,9 +50,9 @@ def wait_until_steady(environment: str, timeout: float, interval: float = 10) ->
         service = _service(call, deployment)
         rollouts = service.get("deployments", [])
         primary = rollouts[0] if rollouts else {}
-        watched = watched or primary.get("id")
+        watched = watched or primary.get("id")  # the newest deployment when polling began
         for rollout in rollouts:
-            if rollout.get("rolloutState") == "FAILED":
+            if rollout["id"] == watched and rollout.get("rolloutState") == "FAILED":
                 raise DeploymentFailed(
                     f"{environment}: deployment {rollout['id']} failed: "
                     f"{rollout.get('rolloutStateReason', '')}{_events(service)}"
