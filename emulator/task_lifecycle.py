@@ -57,6 +57,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from moto.ec2.models import ec2_backends
+from moto.ec2.utils import random_private_ip
 from moto.ecs import models as ecs
 from moto.ecs import responses as ecs_responses
 from moto.ecs.exceptions import EcsClientException
@@ -171,28 +172,73 @@ def _new_deployment(service: Any, at: float) -> dict[str, Any]:
     return deployment
 
 
+class _WithoutNetwork:
+    """A task definition as moto's Task constructor sees it, minus the awsvpc network mode
+    (whose network interface moto builds from attributes its own interfaces may lack)."""
+
+    network_mode = "bridge"
+
+    def __init__(self, definition: Any) -> None:
+        self._definition = definition
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._definition, name)
+
+
+def _interface(service: Any, awsvpc: dict[str, Any]) -> dict[str, Any]:
+    """The task's elastic network interface in the service's first subnet, as attached."""
+    ec2 = ec2_backends[service._account_id][service.region_name]
+    eni = ec2.create_network_interface(
+        subnet=awsvpc["subnets"][0],
+        private_ip_address=random_private_ip(),
+        group_ids=awsvpc.get("securityGroups") or [],
+        description=f"arn:aws:ecs:{service.region_name}:{service._account_id}:attachment",
+    )
+    eni.status = "in-use"
+    details = {
+        "subnetId": awsvpc["subnets"][0],
+        "networkInterfaceId": eni.id,
+        "macAddress": getattr(eni, "mac_address", ""),
+        "privateDnsName": getattr(eni, "private_dns_name", ""),
+        "privateIPv4Address": getattr(eni, "private_ip_address", ""),
+    }
+    return {
+        "id": eni.id,
+        "type": "ElasticNetworkInterface",
+        "status": "ATTACHED",
+        "details": [{"name": k, "value": v} for k, v in details.items() if v],
+    }
+
+
 def _launch(service: Any, deployment: dict[str, Any], count: int, at: float) -> None:
     backend = _backend(service)
     cluster = backend.clusters[service.cluster_name]
     definition = backend.describe_task_definition(deployment["taskDefinition"])
+    network = service.network_configuration or None
+    if definition.network_mode == "awsvpc" and not network:
+        # CreateService refuses this on ECS; a service made anyway (moto's CloudFormation)
+        # never places a task.
+        _state(service)["unplaceable"] = (
+            "Network Configuration must be provided when networkMode 'awsvpc' is specified."
+        )
+        return
     started = []
     for _ in range(count):
-        try:
-            task = ServiceTask(
-                cluster,
-                definition,
-                None,
-                None,
-                backend,
-                group=f"service:{service.name}",
-                launch_type=service.launch_type or "FARGATE",
-                started_by=deployment["id"],
-                networking_configuration=service.network_configuration or None,
-                platform_version=service.platform_version,
-            )
-        except Exception as error:  # noqa: BLE001 - e.g. awsvpc without a network configuration
-            _state(service)["unplaceable"] = getattr(error, "message", None) or str(error)
-            return
+        task = ServiceTask(
+            cluster,
+            _WithoutNetwork(definition),  # the interface is made below: moto's needs DNS names
+            None,
+            None,
+            backend,
+            group=f"service:{service.name}",
+            launch_type=service.launch_type or "FARGATE",
+            started_by=deployment["id"],
+            platform_version=service.platform_version,
+        )
+        task.task_definition_arn = definition.arn
+        if network:
+            task.network_configuration = network
+            task.attachments = [_interface(service, network["awsvpcConfiguration"])]
         task.status = "PROVISIONING"
         task.created_at = _stamp(at)
         task.health_status = "UNKNOWN"
