@@ -11,17 +11,21 @@ from pathlib import Path
 
 import pytest
 
-from emulator.process import ROOT, Emulator
-from emulator.seed import PROD_DOMAIN, PROD_VPC_NAME, fake_manifest
-from resolvers.image_url import find_image
+from emulator.process import REGION, ROOT, Emulator
+from emulator.seed import IMAGE_TAGS, PROD_DOMAIN, PROD_VPC_NAME, REPOSITORY, fake_manifest
 from tests.roles import quick
 
 SCEPTRE = Path(sys.executable).with_name("sceptre")
 
 
+# Tasks take 3 s to start here: long enough for the smoke test (a second or two to start
+# Python and Sceptre) to find a task still starting, as it would on ECS.
+START_SECONDS = "3"
+
+
 @pytest.fixture(scope="module")
 def emulator():
-    with Emulator() as running:
+    with Emulator(settings={"EMULATOR_TASK_START_SECONDS": START_SECONDS}) as running:
         yield running
 
 
@@ -41,8 +45,19 @@ def sceptre(emulator, *args: str) -> subprocess.CompletedProcess:
     )
 
 
-def call_with(aws):
-    return lambda service, command, kwargs: getattr(aws(service), command)(**kwargs)
+def image_reference(aws, digest: str) -> str:
+    """A digest-pinned image of the project's repository, as ECR names it:
+    ACCOUNT.dkr.ecr.REGION.amazonaws.com/REPOSITORY@sha256:... (registry URL:
+    https://docs.aws.amazon.com/AmazonECR/latest/userguide/Registries.html; pulling by digest:
+    https://docs.aws.amazon.com/AmazonECR/latest/userguide/docker-pull-ecr-image.html)."""
+    account = aws("sts").get_caller_identity()["Account"]
+    return f"{account}.dkr.ecr.{REGION}.amazonaws.com/{REPOSITORY}@{digest}"
+
+
+def pushed_digest(aws, tag: str) -> str:
+    """The digest ECR gave the image pushed under this tag (the seed pushed IMAGE_TAGS)."""
+    found = aws("ecr").describe_images(repositoryName=REPOSITORY, imageIds=[{"imageTag": tag}])
+    return found["imageDetails"][0]["imageDigest"]
 
 
 def outputs(aws, stack: str) -> dict[str, str]:
@@ -164,7 +179,7 @@ def test_prod_refuses_to_launch_without_an_explicit_tag(emulator, aws):
 def test_dev_launches_with_the_newest_image_and_prints_a_summary(emulator, aws):
     result = sceptre(emulator, "launch", "-y", "dev")
     assert result.returncode == 0, result.stdout + result.stderr
-    newest = find_image(call_with(aws), "product-service")
+    newest = image_reference(aws, pushed_digest(aws, IMAGE_TAGS[-1]))  # pushed last
     assert "most recently pushed image" in result.stderr
     assert "Deployed dev/service:" in result.stdout
     assert "1 running / 1 desired" in result.stdout
@@ -172,12 +187,12 @@ def test_dev_launches_with_the_newest_image_and_prints_a_summary(emulator, aws):
     assert url.startswith("http://") and url.endswith(".elb.amazonaws.com")
     assert f"url              {url}" in result.stdout
     assert "product-service-dev:1" in result.stdout
-    assert newest.url in result.stdout
+    assert newest in result.stdout
     service, task = live_service(aws, "dev")
-    assert task["containerDefinitions"][0]["image"] == newest.url
-    # The pipeline stack launched too, and the summary names what the emulator skipped.
-    assert "product-service-dev-pipeline: 13 of 14 declared resources exist" in result.stdout
-    assert "ArtifactBucketPolicy (AWS::S3::BucketPolicy)" in result.stdout
+    assert task["containerDefinitions"][0]["image"] == newest
+    # The pipeline stack launched too (how many of its resources the emulator models changes
+    # as the emulator grows: tests/test_stack_resources.py owns that count).
+    assert "product-service-dev-pipeline:" in result.stdout
 
 
 def test_both_pipelines_show_their_stages(aws):
@@ -206,7 +221,10 @@ def test_dev_service_is_live_as_declared(aws):
     two_zones = first_subnet_per_zone(aws, default_vpc_id(aws), {}, zones=2)
     assert network["subnets"] == two_zones
     assert network["assignPublicIp"] == "ENABLED"
+    # CloudFormation completes a service only once it is stable, so its task runs:
+    # https://github.com/aws/copilot-cli/issues/1879 (a failing service holds the stack).
     assert (service["desiredCount"], service["runningCount"]) == (1, 1)
+    assert service["deployments"][0]["rolloutState"] == "COMPLETED"
 
 
 def test_dev_is_served_over_http_by_its_load_balancer(aws):
@@ -260,6 +278,56 @@ def test_dev_scales_between_one_and_two_tasks(aws):
     assert f"targetgroup/{group}" == service["loadBalancers"][0]["targetGroupArn"].split(":")[-1]
 
 
+def smoke(emulator, env: str, *args: str) -> subprocess.CompletedProcess:
+    return script(emulator, "scripts.smoke_test", env, "--interval", "0.2", *args)
+
+
+def dev_service_ids(aws) -> dict[str, str]:
+    out = outputs(aws, "product-service-dev-service")
+    return {"cluster": out["ClusterName"], "service": out["ServiceName"]}
+
+
+def test_the_smoke_test_waits_for_tasks_that_are_still_starting(emulator, aws):
+    aws("ecs").update_service(**dev_service_ids(aws), desiredCount=2)
+    result = smoke(emulator, "dev", "--timeout", "30")
+    assert result.returncode == 0, result.stderr
+    # A new task is PENDING before it is RUNNING:
+    # https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-lifecycle.html
+    assert "waiting: 1 of 2 tasks running" in result.stderr
+    assert "2 running / 2 desired" in result.stdout
+    aws("ecs").update_service(**dev_service_ids(aws), desiredCount=1)
+
+
+def test_the_smoke_test_times_out_on_a_rollout_still_in_progress(emulator, aws):
+    aws("ecs").update_service(**dev_service_ids(aws), forceNewDeployment=True)
+    result = smoke(emulator, "dev", "--timeout", "0")
+    assert result.returncode == 1
+    assert "rollout IN_PROGRESS after 0 s" in result.stderr
+    assert smoke(emulator, "dev", "--timeout", "30").returncode == 0
+
+
+def test_the_smoke_test_fails_when_tasks_fail_their_health_checks(emulator, aws):
+    ecs, ids = aws("ecs"), dev_service_ids(aws)
+    arn = ecs.describe_services(cluster=ids["cluster"], services=[ids["service"]])["services"][0][
+        "serviceArn"
+    ]
+    ecs.tag_resource(resourceArn=arn, tags=[{"key": "emulator:health-checks", "value": "fail"}])
+    try:
+        ecs.update_service(**ids, forceNewDeployment=True)
+        result = smoke(emulator, "dev", "--timeout", "120")
+    finally:
+        ecs.untag_resource(resourceArn=arn, tagKeys=["emulator:health-checks"])
+    assert result.returncode == 1
+    # dev enables the circuit breaker; its reason as ECS writes it:
+    # https://github.com/aws/containers-roadmap/issues/1488
+    assert "ECS deployment circuit breaker: tasks failed to start." in result.stderr
+    # The service event ECS writes for an unhealthy Fargate task:
+    # https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-unhealthy-event-messages.html
+    assert "is unhealthy in (target-group arn:aws:elasticloadbalancing:" in result.stderr
+    # The breaker rolled back to the last completed deployment, which serves again.
+    assert smoke(emulator, "dev", "--timeout", "30").returncode == 0
+
+
 def test_prod_launches_the_named_image_in_its_private_subnets(emulator, aws):
     result = sceptre(emulator, "--var", "image_tag=1.0.0", "launch", "-y", "prod")
     assert result.returncode == 0, result.stdout + result.stderr
@@ -284,7 +352,10 @@ def test_prod_launches_the_named_image_in_its_private_subnets(emulator, aws):
         "minimumHealthyPercent": 100,
     }
     # No DesiredCount is declared: registering the scalable target raised it to its minimum.
-    assert (service["desiredCount"], service["runningCount"]) == (2, 2)
+    # Application Auto Scaling does that after the service is stable, and CloudFormation does
+    # not wait for the second task: it may still be starting (the smoke test waits for it).
+    assert service["desiredCount"] == 2
+    assert service["runningCount"] + service["pendingCount"] == 2
     target, _ = scaling(aws, service)
     assert (target["MinCapacity"], target["MaxCapacity"]) == (2, 10)
 
@@ -293,15 +364,15 @@ def test_prod_launches_the_named_image_in_its_private_subnets(emulator, aws):
     assert task["executionRoleArn"].endswith("/" + physical_id(aws, stack, "ExecutionRole"))
     assert task["taskRoleArn"].endswith("/" + physical_id(aws, stack, "TaskRole"))
     assert task["executionRoleArn"] != task["taskRoleArn"]
-    image = find_image(call_with(aws), "product-service", tag="1.0.0")
-    assert task["containerDefinitions"][0]["image"] == image.url
-    assert "@sha256:" in image.url
+    assert task["containerDefinitions"][0]["image"] == image_reference(
+        aws, pushed_digest(aws, "1.0.0")
+    )
     prod = aws("codepipeline").get_pipeline(name="product-service-prod")["pipeline"]
     assert [s["name"] for s in prod["stages"]] == ["Source", "Approve", "Deploy", "SmokeTest"]
 
 
 def test_release_verify_and_smoke_test_pass_on_what_runs(emulator, aws, tmp_path):
-    image = find_image(call_with(aws), "product-service", tag="1.0.0")
+    digest = pushed_digest(aws, "1.0.0")
     release = tmp_path / "release.json"
     written = script(
         emulator,
@@ -310,7 +381,7 @@ def test_release_verify_and_smoke_test_pass_on_what_runs(emulator, aws, tmp_path
         "--tag",
         "1.0.0",
         "--digest",
-        image.digest,
+        digest,
         "--commit",
         "c0ffee",
     )
@@ -319,13 +390,13 @@ def test_release_verify_and_smoke_test_pass_on_what_runs(emulator, aws, tmp_path
     assert verified.returncode == 0, verified.stderr
     assert "prod runs release 1.0.0" in verified.stdout
 
-    other = find_image(call_with(aws), "product-service", tag="1.1.0")
-    release.write_text(release.read_text().replace(image.digest, other.digest))
+    other = pushed_digest(aws, "1.1.0")
+    release.write_text(release.read_text().replace(digest, other))
     refused = script(emulator, "scripts.release", "verify", str(release), "prod")
     assert refused.returncode == 1
-    assert f"but the release is {other.digest}" in refused.stderr
+    assert f"but the release is {other}" in refused.stderr
 
-    smoke = script(emulator, "scripts.smoke_test", "prod", "--timeout", "5")
+    smoke = script(emulator, "scripts.smoke_test", "prod", "--timeout", "30", "--interval", "0.2")
     assert smoke.returncode == 0, smoke.stderr
     assert "2 running / 2 desired" in smoke.stdout
 
@@ -341,7 +412,11 @@ def test_prod_is_served_over_https_and_redirects_http(aws):
         "HTTPS",
         "ELBSecurityPolicy-TLS13-1-2-2021-06",
     )
-    issued = aws("acm").list_certificates(CertificateStatuses=["ISSUED"])["CertificateSummaryList"]
+    # ListCertificates lists RSA keys unless asked for others; the seeded one is EC P-256:
+    # https://docs.aws.amazon.com/acm/latest/APIReference/API_ListCertificates.html
+    issued = aws("acm").list_certificates(
+        CertificateStatuses=["ISSUED"], Includes={"keyTypes": ["EC_prime256v1"]}
+    )["CertificateSummaryList"]
     seeded = next(c["CertificateArn"] for c in issued if c["DomainName"] == PROD_DOMAIN)
     assert https["Certificates"] == [{"CertificateArn": seeded}]
     assert http["DefaultActions"] == [
@@ -380,20 +455,27 @@ def test_relaunch_with_nothing_changed_updates_nothing(emulator, aws):
 
 def test_a_new_image_becomes_a_new_revision(emulator, aws):
     time.sleep(1)  # ECR keeps push times to the second
-    aws("ecr").put_image(
+    pushed = aws("ecr").put_image(
         repositoryName="product-service", imageManifest=fake_manifest("2.0.0"), imageTag="2.0.0"
     )
+    new_image = image_reference(aws, pushed["image"]["imageId"]["imageDigest"])
     old_service, old_task = live_service(aws, "prod")
     result = sceptre(emulator, "--var", "image_tag=2.0.0", "launch", "-y", "prod")
     assert result.returncode == 0, result.stdout + result.stderr
     service, task = live_service(aws, "prod")
     assert task["revision"] == old_task["revision"] + 1
-    new_image = find_image(call_with(aws), "product-service", tag="2.0.0").url
     assert task["containerDefinitions"][0]["image"] == new_image
     assert task["containerDefinitions"][0]["name"] == "ProductService"
     assert f"product-service-prod:{task['revision']}" in result.stdout
     assert service["serviceArn"] == old_service["serviceArn"]  # updated in place
     assert service["desiredCount"] == 2  # what autoscaling set, not ECS's default
+    # CloudFormation waited for the new revision's deployment to complete.
+    (deployment,) = service["deployments"]
+    assert (deployment["rolloutState"], deployment["taskDefinition"]) == (
+        "COMPLETED",
+        task["taskDefinitionArn"],
+    )
+    assert service["runningCount"] == 2
 
 
 def test_prod_is_protected_and_torn_down_only_on_purpose(emulator, aws):
@@ -401,8 +483,36 @@ def test_prod_is_protected_and_torn_down_only_on_purpose(emulator, aws):
     for name in ("cluster", "load-balancer", "service", "pipeline", "drift-monitor"):
         described = cfn.describe_stacks(StackName=f"product-service-prod-{name}")["Stacks"][0]
         assert described["EnableTerminationProtection"] is True
-        policy = cfn.get_stack_policy(StackName=f"product-service-prod-{name}")
-        assert "Update:Replace" in policy["StackPolicyBody"]
+    # The stack policy's effect: an update that would replace the log group (LogGroupName
+    # requires replacement) fails and rolls back, and the logs stay. CloudFormation's reason
+    # names the denying statement (the policy's second) with its Action and Resource lists:
+    # https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/protect-stack-resources.html
+    stack = "product-service-prod-service"
+    body = cfn.get_template(StackName=stack)["TemplateBody"]
+    assert "LogGroupName: /ecs/product-service-prod\n" in body
+    previous = cfn.describe_stacks(StackName=stack)["Stacks"][0]["Parameters"]
+    cfn.update_stack(
+        StackName=stack,
+        TemplateBody=body.replace(
+            "LogGroupName: /ecs/product-service-prod\n", "LogGroupName: /ecs/renamed\n"
+        ),
+        Parameters=[
+            {"ParameterKey": p["ParameterKey"], "UsePreviousValue": True} for p in previous
+        ],
+        Capabilities=["CAPABILITY_NAMED_IAM"],
+    )
+    assert cfn.describe_stacks(StackName=stack)["Stacks"][0]["StackStatus"] == (
+        "UPDATE_ROLLBACK_COMPLETE"
+    )
+    events = cfn.describe_stack_events(StackName=stack)["StackEvents"]
+    (denied,) = [e for e in events if e["ResourceStatus"] == "UPDATE_FAILED"]
+    assert denied["ResourceType"] == "AWS::Logs::LogGroup"
+    assert denied["ResourceStatusReason"] == (
+        "Action denied by stack policy: Statement [#2] does not allow "
+        "[Update:Replace, Update:Delete] for resource [*];"
+    )
+    groups = {g["logGroupName"] for g in aws("logs").describe_log_groups()["logGroups"]}
+    assert "/ecs/product-service-prod" in groups and "/ecs/renamed" not in groups
     refused = sceptre(emulator, "delete", "-y", "prod")
     assert refused.returncode != 0
     assert (
