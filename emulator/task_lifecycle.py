@@ -34,10 +34,15 @@ DescribeTasks reads it (no background thread), and:
   CloudFormation waits up to three hours; the emulator gives up after
   ``EMULATOR_STABILIZE_SECONDS`` (default 60) with ``Service ARN did not stabilize.``
 
-Seams (moto 5.2.5): the ECS backend's create_service, update_service, delete_service,
-describe_services, list_tasks and describe_tasks; the ECS response's create_service and
-update_service (moto drops ``deploymentConfiguration``); the CloudFormation handlers of
-Service and TaskDefinition that fidelity.py installs.
+- A service's awsvpc configuration without security groups gets its VPC's default group, as
+  ECS does ("If you don't specify a security group, the default security group for the VPC
+  is used": docs.aws.amazon.com/AmazonECS/latest/APIReference/API_AwsVpcConfiguration.html);
+  moto 5.2.5 fails such a service with KeyError 'securityGroups'.
+
+Seams (moto 5.2.5): ``Service._validate_network``; the ECS backend's create_service,
+update_service, delete_service, describe_services, list_tasks and describe_tasks; the ECS
+response's create_service and update_service (moto drops ``deploymentConfiguration``); the
+CloudFormation handlers of Service and TaskDefinition that fidelity.py installs.
 
 Gaps: the health check grace period, the target group's interval and thresholds and the
 service's maximumPercent are not modelled (one start period decides a task's health);
@@ -606,9 +611,28 @@ def _wrap_cloudformation() -> None:
         setattr(model, name, classmethod(function))
 
 
+def _default_security_group() -> None:
+    validate = ecs.Service._validate_network
+    if getattr(validate, "_lifecycle", False):
+        return
+
+    def _validate_network(self, nc: dict[str, Any]) -> Any:
+        awsvpc = nc.get("awsvpcConfiguration") or {}
+        if awsvpc.get("subnets") and not awsvpc.get("securityGroups"):
+            ec2 = ec2_backends[self._account_id][self.region_name]
+            vpc = ec2.get_subnet(awsvpc["subnets"][0]).vpc_id
+            default = ec2.get_security_group_from_name("default", vpc_id=vpc)
+            nc = {**nc, "awsvpcConfiguration": {**awsvpc, "securityGroups": [default.id]}}
+        return validate(self, nc)
+
+    _validate_network._lifecycle = True  # type: ignore[attr-defined]
+    ecs.Service._validate_network = _validate_network
+
+
 def install() -> None:
     """Give services tasks with a lifecycle; CloudFormation waits for them. Install after
     fidelity.py (it wraps the CloudFormation handlers fidelity installs). Idempotent."""
+    _default_security_group()
     _wrap_backend()
     _wrap_responses()
     _wrap_cloudformation()

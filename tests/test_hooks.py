@@ -73,6 +73,7 @@ def service_stack(aws):
     """A CloudFormation stack with an ECS cluster, task definition and service of 2 tasks."""
     suffix = uuid.uuid4().hex[:8]
     family = f"family-{suffix}"
+    subnet = aws("ec2").describe_subnets()["Subnets"][0]["SubnetId"]  # the default VPC's
     template = {
         "Resources": {
             "Cluster": {
@@ -99,6 +100,8 @@ def service_stack(aws):
                     "TaskDefinition": {"Ref": "TaskDefinition"},
                     "DesiredCount": 2,
                     "LaunchType": "FARGATE",
+                    # ECS refuses an awsvpc service without one (emulator/task_lifecycle.py).
+                    "NetworkConfiguration": {"AwsvpcConfiguration": {"Subnets": [subnet]}},
                 },
             },
         },

@@ -142,7 +142,7 @@ def test_a_hosted_zone_gets_a_dns_validated_certificate_and_an_alias(tmp_path: P
 
 
 def test_a_certificate_arn_gives_https_without_a_domain_or_a_lookup(tmp_path: Path):
-    arn = "arn:aws:acm:us-east-1:123456789012:certificate/abc"
+    arn = "arn:aws:acm:us-east-1:123456789012:certificate/12345678-1234-1234-1234-123456789012"
     project = configure(tmp_path, "dev", load_balancer={"certificate_arn": arn})
     found = render("dev/load-balancer.yaml", project)["dev/load-balancer"]
     template = found["template"]
@@ -160,7 +160,7 @@ def test_a_certificate_arn_gives_https_without_a_domain_or_a_lookup(tmp_path: Pa
 
 
 def test_a_certificate_arn_wins_over_a_hosted_zone(tmp_path: Path):
-    arn = "arn:aws:acm:us-east-1:123456789012:certificate/abc"
+    arn = "arn:aws:acm:us-east-1:123456789012:certificate/12345678-1234-1234-1234-123456789012"
     load_balancer = {
         "domain_name": "dev.example.com",
         "hosted_zone_id": "Z1",

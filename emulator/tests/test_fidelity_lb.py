@@ -6,6 +6,7 @@ listener, target group and rule in front of an ECS service, with autoscaling.
 
 import copy
 import json
+import time
 import uuid
 from typing import Any
 
@@ -281,9 +282,14 @@ def test_a_change_that_would_replace_the_target_group_is_refused(stack):
 def test_registering_the_scalable_target_brings_the_service_to_its_minimum(stack):
     target = stack.scalable_target()
     assert (target["MinCapacity"], target["MaxCapacity"]) == (2, 10)
-    service = stack.service()
-    # The service declares no DesiredCount: ECS starts it at 1, registration raises it to 2.
-    assert (service["desiredCount"], service["runningCount"]) == (2, 2)
+    # The service declares no DesiredCount: ECS starts it at 1, registration raises it to 2;
+    # the second task then starts, as ECS starts any task: provisioning, pending, running
+    # (docs.aws.amazon.com/AmazonECS/latest/developerguide/task-lifecycle-explanation.html).
+    assert stack.service()["desiredCount"] == 2
+    deadline = time.monotonic() + 30
+    while stack.service()["runningCount"] < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert stack.service()["runningCount"] == 2
 
 
 def test_a_maximum_below_the_count_scales_the_service_in(aws, network):

@@ -257,3 +257,37 @@ def test_a_stack_whose_tasks_fail_health_checks_fails_and_rolls_back(emulator, e
         "Service",
         STACK_REASON,
     )
+
+
+def test_an_awsvpc_service_without_security_groups_gets_the_vpc_default(emulator, ecs):
+    # "If you don't specify a security group, the default security group for the VPC is used"
+    # (docs.aws.amazon.com/AmazonECS/latest/APIReference/API_AwsVpcConfiguration.html).
+    ec2 = emulator.client("ec2")
+    subnet = ec2.describe_subnets()["Subnets"][0]
+    (default,) = ec2.describe_security_groups(
+        Filters=[
+            {"Name": "vpc-id", "Values": [subnet["VpcId"]]},
+            {"Name": "group-name", "Values": ["default"]},
+        ]
+    )["SecurityGroups"]
+    name = f"c-{uuid.uuid4().hex[:8]}"
+    ecs.create_cluster(clusterName=name)
+    ecs.register_task_definition(
+        family=name,
+        networkMode="awsvpc",
+        requiresCompatibilities=["FARGATE"],
+        cpu="256",
+        memory="512",
+        containerDefinitions=[{"name": "app", "image": "repo:1"}],
+    )
+    awsvpc = {"subnets": [subnet["SubnetId"]]}
+    ecs.create_service(
+        cluster=name,
+        serviceName="s",
+        taskDefinition=f"{name}:1",
+        desiredCount=1,
+        launchType="FARGATE",
+        networkConfiguration={"awsvpcConfiguration": awsvpc},
+    )
+    configured = service(ecs, name)["networkConfiguration"]["awsvpcConfiguration"]
+    assert configured["securityGroups"] == [default["GroupId"]]
