@@ -368,8 +368,16 @@ def _failed_names(operation: Operation) -> str:
     return ", ".join(operation.failed)
 
 
+class _NoOutputs(dict):
+    """A failed create's outputs: none (CloudFormation sets outputs only when a create or
+    update completes; moto would evaluate them and fail on a GetAtt of a deleted resource)."""
+
+    exports: list[Any] = []
+
+
 def _after_failed_create(stack: Any, operation: Operation) -> None:
     _report_errors(operation, "CREATE_FAILED")
+    stack.output_map = _NoOutputs()
     names = _failed_names(operation)
     if operation.on_failure == "DO_NOTHING":
         _stack_status(
