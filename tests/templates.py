@@ -18,14 +18,15 @@ ENVIRONMENTS = ("dev", "prod")
 def render(command_path: str, project: Path = ROOT) -> dict[str, dict[str, Any]]:
     """Templates of every stack under command_path, keyed by stack name ("dev/service").
 
-    Cached: treat the result as read-only."""
+    Cached: treat the result as read-only. Sorted by name: Sceptre renders a group's stacks
+    in no fixed order, and tests parametrized from this must collect alike on every worker."""
     plan = SceptrePlan(SceptreContext(project_path=str(project), command_path=command_path))
     rendered = {}
     for stack, text in plan.generate().items():
         template, errors = cfnlint.decode.decode_str(text)
         assert not errors, f"{stack.name} does not parse: {errors}"
         rendered[stack.name] = {"text": text, "template": template}
-    return rendered
+    return dict(sorted(rendered.items()))
 
 
 @functools.cache
