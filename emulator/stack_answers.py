@@ -18,7 +18,15 @@ validate``, IAM conditions on ``aws:ResourceTag``) read:
   NoEcho and Description, and the template's Description
   (https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_ValidateTemplate.html).
 
-Seams: the ``Stack.parameter_list`` property (what moto serializes as Parameters),
+- CreateStack of a name another CreateStack is still creating: moto checks the name, then
+  parses the template and only then records the stack, so two clients that create the same
+  stack at once (two launches) both succeed and the account ends with two of every resource.
+  AWS refuses the second with AlreadyExistsException "Stack [NAME] already exists"
+  (https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_CreateStack.html,
+  Errors).
+
+Seams: ``CloudFormationBackend.create_stack`` (the name reserved for the call); the
+``Stack.parameter_list`` property (what moto serializes as Parameters),
 ``parsing.parse_and_create_resource`` / ``parse_and_update_resource`` (wrapped around
 emulator/rollback.py's wrappers, so tags go on a resource once it stands), ``Stack.update``
 (stack tags changed by UpdateStack reach every resource),
@@ -30,10 +38,12 @@ support); a tag removed from the stack stays on its resources; CodeBuild, CodePi
 CodeStar Connections (emulator/delivery.py's models) are not tagged.
 """
 
+import threading
 from collections.abc import Callable
 from typing import Any
 
 from moto.cloudformation import parsing
+from moto.cloudformation.exceptions import AlreadyExistsException
 from moto.cloudformation.models import CloudFormationBackend, Stack
 from moto.cloudformation.responses import CloudFormationResponse
 
@@ -230,6 +240,26 @@ def _wrap_update_stack(original: Callable[..., Any]) -> Callable[..., Any]:
     return update
 
 
+_creating_lock = threading.Lock()
+_creating: set[tuple[str, str, str]] = set()  # (account, region, stack name)
+
+
+def _wrap_create_stack(original: Callable[..., Any]) -> Callable[..., Any]:
+    def create_stack(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        key = (self.account_id, self.region_name, name)
+        with _creating_lock:
+            if key in _creating:
+                raise AlreadyExistsException(f"Stack [{name}] already exists")
+            _creating.add(key)
+        try:
+            return original(self, name, *args, **kwargs)
+        finally:
+            with _creating_lock:
+                _creating.discard(key)
+
+    return create_stack
+
+
 def install() -> None:
     """Make moto's CloudFormation answer as AWS does (see the module text). Idempotent."""
     Stack.parameter_list = property(_parameter_list)  # type: ignore[assignment]
@@ -237,6 +267,7 @@ def install() -> None:
         (parsing, "parse_and_create_resource"): _wrap_resource,
         (parsing, "parse_and_update_resource"): _wrap_resource,
         (Stack, "update"): _wrap_update_stack,
+        (CloudFormationBackend, "create_stack"): _wrap_create_stack,
         (CloudFormationResponse, "validate_template"): _wrap_validate_template,
         (CloudFormationBackend, "validate_template"): _wrap_lint,
     }

@@ -10,9 +10,12 @@
 """
 
 import json
+import threading
+import time
 import uuid
 
 import pytest
+from botocore.exceptions import ClientError
 
 STACK_TAGS = [{"Key": "Project", "Value": "answers"}, {"Key": "Environment", "Value": "test"}]
 
@@ -220,3 +223,52 @@ def test_validate_template_returns_parameters_and_description(aws):
         "Secret": {"ParameterKey": "Secret", "NoEcho": True},
         "Days": {"ParameterKey": "Days", "NoEcho": False, "DefaultValue": "7"},
     }
+
+
+def test_a_second_create_of_a_stack_being_created_is_refused(aws):
+    # CreateStack of a name that exists fails with AlreadyExistsException
+    # (docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_CreateStack.html, Errors),
+    # also while the first create is still running. A service's create takes as long as its
+    # tasks take to start (emulator/task_lifecycle.py), which leaves time for a second call.
+    subnet = aws("ec2").describe_subnets()["Subnets"][0]["SubnetId"]
+    name = f"twice-{uuid.uuid4().hex[:8]}"
+    body = json.dumps(
+        {
+            "Resources": {
+                "Cluster": {"Type": "AWS::ECS::Cluster"},
+                "Task": {
+                    "Type": "AWS::ECS::TaskDefinition",
+                    "Properties": {
+                        "Cpu": "256",
+                        "Memory": "512",
+                        "NetworkMode": "awsvpc",
+                        "RequiresCompatibilities": ["FARGATE"],
+                        "ContainerDefinitions": [{"Name": "app", "Image": "repo:1"}],
+                    },
+                },
+                "Service": {
+                    "Type": "AWS::ECS::Service",
+                    "Properties": {
+                        "Cluster": {"Ref": "Cluster"},
+                        "TaskDefinition": {"Ref": "Task"},
+                        "DesiredCount": 1,
+                        "LaunchType": "FARGATE",
+                        "NetworkConfiguration": {"AwsvpcConfiguration": {"Subnets": [subnet]}},
+                    },
+                },
+            }
+        }
+    )
+    cfn = aws("cloudformation")
+    first = threading.Thread(
+        target=cfn.create_stack, kwargs={"StackName": name, "TemplateBody": body}
+    )
+    first.start()
+    time.sleep(0.3)
+    with pytest.raises(ClientError) as refused:
+        aws("cloudformation").create_stack(StackName=name, TemplateBody=body)
+    first.join()
+    assert refused.value.response["Error"]["Code"] == "AlreadyExistsException"
+    assert refused.value.response["Error"]["Message"] == f"Stack [{name}] already exists"
+    stacks = [s for s in cfn.list_stacks()["StackSummaries"] if s["StackName"] == name]
+    assert len(stacks) == 1
