@@ -43,7 +43,7 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -56,6 +56,7 @@ from moto.cloudformation.responses import CloudFormationResponse
 from moto.core.responses import ActionResult
 
 from emulator import cfn_models, drift_readers, drift_support, handler_model
+from emulator.rollback import ParsedOnly
 
 Aws = Callable[[str], Any]  # aws("ecs") -> a boto3 client of the emulator
 Reader = Callable[[Aws, str, dict[str, Any]], dict[str, Any] | None]
@@ -380,27 +381,6 @@ def _difference(path: str, expected: Any, actual: Any, kind: str) -> dict[str, s
 # --- detection ----------------------------------------------------------------------------
 
 
-class _ParsedOnly(Mapping[str, Any]):
-    """The stack's resource map, read-only: moto's map creates a resource on a miss."""
-
-    def __init__(self, resource_map: Any) -> None:
-        self._map = resource_map
-
-    def __getitem__(self, key: str) -> Any:
-        if key in self._map._parsed_resources:
-            return self._map._parsed_resources[key]
-        raise KeyError(key)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._map._parsed_resources)
-
-    def __len__(self) -> int:
-        return len(self._map._parsed_resources)
-
-    def __getattr__(self, name: str) -> Any:  # lazy_condition_map, cross_stack_resources
-        return getattr(self._map, name)
-
-
 def _without_attachments(live: dict[str, Any], role: str, resource_map: Any) -> dict[str, Any]:
     """A role's live state without what other resources of its stack attach to it.
 
@@ -415,7 +395,7 @@ def _without_attachments(live: dict[str, Any], role: str, resource_map: Any) -> 
         if kind not in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
             continue
         try:
-            props = clean_json(resource.get("Properties", {}), _ParsedOnly(resource_map))
+            props = clean_json(resource.get("Properties", {}), ParsedOnly(resource_map))
         except Exception:  # unresolvable: nothing known to be attached
             continue
         if role not in (props.get("Roles") or []):
@@ -449,7 +429,7 @@ def check_resource(
     if reader is None or created is None or not drift_support.checked(resource_type):
         return drift
     try:
-        expected = clean_json(resource_json.get("Properties", {}), _ParsedOnly(resource_map))
+        expected = clean_json(resource_json.get("Properties", {}), ParsedOnly(resource_map))
     except Exception:  # an intrinsic the emulator cannot resolve: do not guess
         return drift
     drift["ExpectedProperties"] = json.dumps(expected, sort_keys=True)

@@ -32,6 +32,11 @@ message it returns fails the resource like an exception. Seams (all in moto 5.2.
 ``update`` / ``delete``, ``CloudFormationBackend.delete_stack`` and
 ``CloudFormationResponse.create_stack`` (for OnFailure / DisableRollback, which moto ignores).
 
+Reads from other clients while an operation runs (a second launch polling the stack) neither
+evaluate outputs nor list resources not yet created: moto's resource map creates a resource on
+a lookup miss, so such a read made a second copy of a resource the operation had not reached
+(seam: the ``Stack.outputs`` and ``Stack.stack_resources`` properties).
+
 Gaps: moto deletes resources an update removes before it adds and modifies (AWS removes them
 in the cleanup phase), so a rolled back update re-creates them with new physical ids; an
 update's removal of a type moto skips runs no delete check; resources are handled one at a
@@ -88,6 +93,9 @@ def current_operation() -> Operation | None:
     return getattr(_local, "operation", None)
 
 
+_in_progress: set[str] = set()  # stack ids with an operation running on some thread
+
+
 class _Running:
     def __init__(self, operation: Operation) -> None:
         self.operation = operation
@@ -95,10 +103,15 @@ class _Running:
     def __enter__(self) -> Operation:
         self.previous = current_operation()
         _local.operation = self.operation
+        self.stack_id = getattr(self.operation.stack, "stack_id", None)
+        self.first = self.stack_id not in _in_progress
+        _in_progress.add(self.stack_id)
         return self.operation
 
     def __exit__(self, *_: Any) -> None:
         _local.operation = self.previous
+        if self.first:
+            _in_progress.discard(self.stack_id)
 
 
 # --- events -------------------------------------------------------------------------------
@@ -142,7 +155,7 @@ def _failure_reason(error: Exception) -> str:
 # --- properties as the handler sees them --------------------------------------------------
 
 
-class _ParsedOnly(Mapping[str, Any]):
+class ParsedOnly(Mapping[str, Any]):
     """A resource map that never creates: moto's creates a resource on a lookup miss."""
 
     def __init__(self, resource_map: Any) -> None:
@@ -166,7 +179,7 @@ def properties(resource_json: dict[str, Any], resource_map: Any, lazy: bool) -> 
     reference (as CloudFormation creates dependencies first). Unresolvable: as written."""
     raw = copy.deepcopy(resource_json.get("Properties") or {})
     try:
-        resolved = parsing.clean_json(raw, resource_map if lazy else _ParsedOnly(resource_map))
+        resolved = parsing.clean_json(raw, resource_map if lazy else ParsedOnly(resource_map))
     except ResourceFailed:
         raise
     except Exception:
@@ -589,6 +602,30 @@ def _wrap_create_stack_call(original: Callable[[Any], Any]) -> Callable[[Any], A
     return create_stack
 
 
+# --- reads while an operation runs ---------------------------------------------------------
+
+
+def _outputs_when_settled(original: property) -> property:
+    def outputs(self: Stack) -> Any:
+        # Outputs appear when an operation completes; evaluating them mid-operation would make
+        # moto's map create a resource the operation has not reached yet (a second copy).
+        if self.stack_id in _in_progress and current_operation() is None:
+            return None
+        return original.fget(self)  # type: ignore[misc]
+
+    return property(outputs)
+
+
+def _resources_so_far(original: property) -> property:
+    def stack_resources(self: Stack) -> Any:
+        # DescribeStackResources mid-operation lists what exists so far, never creating.
+        if self.stack_id in _in_progress and current_operation() is None:
+            return list(ParsedOnly(self.resource_map).values())
+        return original.fget(self)  # type: ignore[misc]
+
+    return property(stack_resources)
+
+
 def install(check: Check | None = None, principal_of: PrincipalOf | None = None) -> None:
     """Give moto's CloudFormation resource events, failure states and rollback; check and
     principal_of plug in a judge of each resource operation. Idempotent."""
@@ -611,3 +648,5 @@ def install(check: Check | None = None, principal_of: PrincipalOf | None = None)
         setattr(owner, name, new)
     parsing.ResourceMap._delete_resource_unchecked = parsing.ResourceMap._delete_resource
     parsing.ResourceMap._delete_resource = _delete_resource
+    Stack.outputs = _outputs_when_settled(Stack.outputs)  # type: ignore[method-assign]
+    Stack.stack_resources = _resources_so_far(Stack.stack_resources)  # type: ignore[method-assign]

@@ -1,6 +1,8 @@
 """emulator/rollback.py: what a failed stack operation leaves, as CloudFormation leaves it."""
 
 import json
+import threading
+import time
 import uuid
 
 import pytest
@@ -27,3 +29,64 @@ def test_a_failed_create_has_no_outputs(aws, on_failure, status):
     stack = cfn.describe_stacks(StackName=name)["Stacks"][0]
     assert stack["StackStatus"] == status
     assert "Outputs" not in stack
+
+
+def test_reads_while_a_create_runs_create_nothing(aws):
+    # While a stack is created, another client may poll it; CloudFormation shows the resources
+    # created so far and no outputs until the create completes
+    # (docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/
+    # cfn-console-view-stack-data-resources.html).
+    # A service's create lasts until its tasks start (emulator/task_lifecycle.py).
+    subnet = aws("ec2").describe_subnets()["Subnets"][0]["SubnetId"]
+    name = f"polled-{uuid.uuid4().hex[:8]}"
+    template = {
+        "Resources": {
+            "Cluster": {"Type": "AWS::ECS::Cluster"},
+            "Task": {
+                "Type": "AWS::ECS::TaskDefinition",
+                "Properties": {
+                    "Cpu": "256",
+                    "Memory": "512",
+                    "NetworkMode": "awsvpc",
+                    "RequiresCompatibilities": ["FARGATE"],
+                    "ContainerDefinitions": [{"Name": "app", "Image": "repo:1"}],
+                },
+            },
+            "Service": {
+                "Type": "AWS::ECS::Service",
+                "Properties": {
+                    "Cluster": {"Ref": "Cluster"},
+                    "TaskDefinition": {"Ref": "Task"},
+                    "DesiredCount": 1,
+                    "LaunchType": "FARGATE",
+                    "NetworkConfiguration": {"AwsvpcConfiguration": {"Subnets": [subnet]}},
+                },
+            },
+        },
+        "Outputs": {
+            "Cluster": {"Value": {"Ref": "Cluster"}},
+            "Service": {"Value": {"Fn::GetAtt": ["Service", "Name"]}},
+        },
+    }
+    cfn = aws("cloudformation")
+    body = json.dumps(template)
+    create = threading.Thread(
+        target=cfn.create_stack, kwargs={"StackName": name, "TemplateBody": body}
+    )
+    create.start()
+    time.sleep(0.3)
+    polled = aws("cloudformation")
+    during = polled.describe_stacks(StackName=name)["Stacks"][0]
+    listed = polled.describe_stack_resources(StackName=name)["StackResources"]
+    create.join()
+
+    assert during["StackStatus"] == "CREATE_IN_PROGRESS"
+    assert "Outputs" not in during
+    complete = [r["LogicalResourceId"] for r in listed if r["ResourceStatus"] == "CREATE_COMPLETE"]
+    assert "Service" not in complete
+    outputs = {
+        o["OutputKey"]: o["OutputValue"]
+        for o in cfn.describe_stacks(StackName=name)["Stacks"][0]["Outputs"]
+    }
+    services = aws("ecs").list_services(cluster=outputs["Cluster"])["serviceArns"]
+    assert len(services) == 1
