@@ -17,6 +17,7 @@ import pytest
 
 from emulator.process import ROOT, Emulator
 from tests.roles import quick
+from tests.templates import rendered
 
 SCEPTRE = Path(sys.executable).with_name("sceptre")
 # Every stack file of dev (config.yaml is the group's configuration, not a stack).
@@ -58,3 +59,40 @@ def test_no_stack_differs_right_after_launch(diff, stack):
     name = f"product-service-dev-{stack}"
     assert f"No difference to deployed stack {name}" in diff.stdout, diff.stdout
     assert f"Difference detected for stack {name}!" not in diff.stdout
+
+
+def test_every_role_reads_back_its_policies_as_json(diff, emulator):
+    """IAM returns policy documents as URL-encoded JSON, which boto3 decodes to a dict
+    (docs.aws.amazon.com/IAM/latest/APIReference/API_GetRolePolicy.html, PolicyDocument:
+    "The policy document ... is URL-encoded compliant with RFC 3986"); each role has the inline
+    policies its template declares, by name."""
+    cfn, iam = emulator.client("cloudformation"), emulator.client("iam")
+    checked = 0
+    for stack, found in rendered("dev").items():
+        resources = found["template"]["Resources"]
+        name = f"product-service-{stack.replace('/', '-')}"
+        for live in cfn.describe_stack_resources(StackName=name)["StackResources"]:
+            if live["ResourceType"] != "AWS::IAM::Role":
+                continue
+            declared = resources[live["LogicalResourceId"]]["Properties"]
+            role = iam.get_role(RoleName=live["PhysicalResourceId"])["Role"]
+            assert isinstance(role["AssumeRolePolicyDocument"], dict)
+            assert role["AssumeRolePolicyDocument"]["Statement"]
+            names = iam.list_role_policies(RoleName=role["RoleName"])["PolicyNames"]
+            # Its Policies, and every AWS::IAM::Policy of the stack naming it in Roles (an
+            # inline policy of the role: docs.aws.amazon.com/AWSCloudFormation/latest/
+            # TemplateReference/aws-resource-iam-policy.html).
+            expected = [p["PolicyName"] for p in declared.get("Policies", [])]
+            expected += [
+                r["Properties"]["PolicyName"]
+                for r in resources.values()
+                if r["Type"] == "AWS::IAM::Policy"
+                and {"Ref": live["LogicalResourceId"]} in r["Properties"].get("Roles", [])
+            ]
+            assert sorted(names) == sorted(expected)
+            for policy in names:
+                document = iam.get_role_policy(RoleName=role["RoleName"], PolicyName=policy)
+                assert isinstance(document["PolicyDocument"], dict), (role["RoleName"], policy)
+                assert document["PolicyDocument"]["Statement"]
+            checked += 1
+    assert checked >= 6  # execution, task, pipeline, build, deploy, CloudFormation roles...
