@@ -1,5 +1,6 @@
 """Fixtures shared by tests/ and emulator/tests/."""
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,6 +10,10 @@ import pytest
 from emulator.process import REGION, Emulator
 
 ROOT = Path(__file__).resolve().parent
+
+# Emulators started by tests inherit this: ECS tasks start in 0.3 s, not the 1 s `make demo`
+# shows, so launches wait less. Tests of the waiting itself set their own start period.
+os.environ.setdefault("EMULATOR_TASK_START_SECONDS", "0.3")
 
 
 @pytest.fixture(scope="session")

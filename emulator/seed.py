@@ -13,7 +13,6 @@
 import datetime
 import hashlib
 import json
-import time
 from pathlib import Path
 from typing import Any
 
@@ -120,6 +119,20 @@ def self_signed_certificate(
     return certificate.public_bytes(serialization.Encoding.PEM), key_pem
 
 
+def _push_times_one_second_apart(sts: Any, region: str) -> None:
+    """ECR keeps push times to the second: the images were pushed in IMAGE_TAGS' order, a
+    second apart, so "newest" is unambiguous (set in the emulator's model, not slept for).
+    Runs in the emulator's process, which has moto."""
+    from moto.ecr.models import ecr_backends
+
+    account = sts.get_caller_identity()["Account"]
+    images = ecr_backends[account][region].repositories[REPOSITORY].images
+    newest = max(image.image_pushed_at for image in images)
+    order = {tag: i for i, tag in enumerate(IMAGE_TAGS)}
+    for image in images:
+        image.image_pushed_at = newest - (len(IMAGE_TAGS) - 1 - order[image.image_tag])
+
+
 def seed(endpoint_url: str, region: str) -> dict[str, Any]:
     """Create the seed resources through the emulator's own API; return what was created."""
     session = boto3.Session(
@@ -140,10 +153,9 @@ def seed(endpoint_url: str, region: str) -> dict[str, Any]:
             {"ParameterKey": "PullAccountIds", "ParameterValue": ""},
         ],
     )
-    for i, tag in enumerate(IMAGE_TAGS):
-        if i:
-            time.sleep(1)  # push times are kept to the second: make "newest" unambiguous
+    for tag in IMAGE_TAGS:
         ecr.put_image(repositoryName=REPOSITORY, imageManifest=fake_manifest(tag), imageTag=tag)
+    _push_times_one_second_apart(session.client("sts", endpoint_url=endpoint_url), region)
 
     vpc_id = ec2.create_vpc(CidrBlock="10.20.0.0/16")["Vpc"]["VpcId"]
     ec2.create_tags(Resources=[vpc_id], Tags=[{"Key": "Name", "Value": PROD_VPC_NAME}])
