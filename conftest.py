@@ -23,6 +23,15 @@ def emulator() -> Iterator[Emulator]:
         yield running
 
 
+@pytest.fixture(scope="session")
+def slow_aws() -> Iterator:
+    """A boto3 client factory for an unseeded emulator whose ECS tasks take 2 s to start, so
+    a stack holding a service is still being created 2 s after CreateStack: for tests of
+    what other clients see meanwhile."""
+    with Emulator(seed=False, settings={"EMULATOR_TASK_START_SECONDS": "2"}) as running:
+        yield running.client
+
+
 @pytest.fixture
 def aws_env(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> Emulator:
     """Point boto3 and Sceptre in this process at the session emulator."""

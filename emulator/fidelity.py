@@ -284,7 +284,7 @@ def _describe_ingress(group: Any, declared: list[dict[str, Any]] | None) -> None
 
 
 def _validate_different_update(self, incoming_params, stack_body, old_stack):
-    """Refuse an update that changes neither template nor parameter values, as AWS does.
+    """Refuse an update that changes neither template, parameter values nor tags, as AWS does.
 
     Templates are compared parsed, so a body that differs only in layout or comments (Sceptre
     re-serialises YAML templates) is no change.
@@ -294,7 +294,13 @@ def _validate_different_update(self, incoming_params, stack_body, old_stack):
     # Parse the stored text afresh: moto adds keys to its own parsed copy (template_dict).
     parse = old_stack.parse_template
     same_template = parse(old_stack.template) == parse(stack_body)
-    if same_template and new == previous:
+    # New stack tags are a change too: CloudFormation updates the stack to put them on its
+    # resources (docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_UpdateStack.html,
+    # Tags: "If you don't specify this parameter, CloudFormation doesn't modify the stack's
+    # tags").
+    tags = {t["Key"]: t["Value"] for t in self._get_param("Tags", []) or []}
+    same_tags = not tags or tags == dict(old_stack.tags or {})
+    if same_template and new == previous and same_tags:
         raise ValidationError(old_stack.name, message="No updates are to be performed.")
 
 

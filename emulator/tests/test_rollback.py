@@ -31,12 +31,13 @@ def test_a_failed_create_has_no_outputs(aws, on_failure, status):
     assert "Outputs" not in stack
 
 
-def test_reads_while_a_create_runs_create_nothing(aws):
+def test_reads_while_a_create_runs_create_nothing(slow_aws):
+    aws = slow_aws
     # While a stack is created, another client may poll it; CloudFormation shows the resources
     # created so far and no outputs until the create completes
     # (docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/
     # cfn-console-view-stack-data-resources.html).
-    # A service's create lasts until its tasks start (emulator/task_lifecycle.py).
+    # A service's create lasts until its tasks start (emulator/task_lifecycle.py; 2 s here).
     subnet = aws("ec2").describe_subnets()["Subnets"][0]["SubnetId"]
     name = f"polled-{uuid.uuid4().hex[:8]}"
     template = {
