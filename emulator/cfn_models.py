@@ -69,6 +69,8 @@ def _wrap(original: Any) -> Any:
 
 def _arguments(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[dict, str, str]:
     """(cloudformation_json, account_id, region_name) of a create or update call."""
+    if "cloudformation_json" in kwargs:  # moto's parsing calls update with keywords only
+        return kwargs["cloudformation_json"], kwargs["account_id"], kwargs["region_name"]
     # create(resource_name, json, account, region); update(original, new_name, json, ...)
     rest = args[1:] if isinstance(args[1], dict) else args[2:]
     return rest[0], rest[1], rest[2]
