@@ -7,6 +7,8 @@ import uuid
 
 import pytest
 
+from emulator.tests.stacks import fargate_service
+
 # A log group CloudWatch Logs refuses (retention 8 is not an allowed value:
 # docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutRetentionPolicy.html),
 # with an output that reads an attribute of it.
@@ -40,35 +42,7 @@ def test_reads_while_a_create_runs_create_nothing(slow_aws):
     # A service's create lasts until its tasks start (emulator/task_lifecycle.py; 2 s here).
     subnet = aws("ec2").describe_subnets()["Subnets"][0]["SubnetId"]
     name = f"polled-{uuid.uuid4().hex[:8]}"
-    template = {
-        "Resources": {
-            "Cluster": {"Type": "AWS::ECS::Cluster"},
-            "Task": {
-                "Type": "AWS::ECS::TaskDefinition",
-                "Properties": {
-                    "Cpu": "256",
-                    "Memory": "512",
-                    "NetworkMode": "awsvpc",
-                    "RequiresCompatibilities": ["FARGATE"],
-                    "ContainerDefinitions": [{"Name": "app", "Image": "repo:1"}],
-                },
-            },
-            "Service": {
-                "Type": "AWS::ECS::Service",
-                "Properties": {
-                    "Cluster": {"Ref": "Cluster"},
-                    "TaskDefinition": {"Ref": "Task"},
-                    "DesiredCount": 1,
-                    "LaunchType": "FARGATE",
-                    "NetworkConfiguration": {"AwsvpcConfiguration": {"Subnets": [subnet]}},
-                },
-            },
-        },
-        "Outputs": {
-            "Cluster": {"Value": {"Ref": "Cluster"}},
-            "Service": {"Value": {"Fn::GetAtt": ["Service", "Name"]}},
-        },
-    }
+    template = fargate_service(subnet)
     cfn = aws("cloudformation")
     body = json.dumps(template)
     create = threading.Thread(

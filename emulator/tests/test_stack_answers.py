@@ -17,6 +17,8 @@ import uuid
 import pytest
 from botocore.exceptions import ClientError
 
+from emulator.tests.stacks import fargate_service
+
 STACK_TAGS = [{"Key": "Project", "Value": "answers"}, {"Key": "Environment", "Value": "test"}]
 
 
@@ -233,33 +235,7 @@ def test_a_second_create_of_a_stack_being_created_is_refused(slow_aws):
     # tasks take to start (emulator/task_lifecycle.py; 2 s here), time for a second call.
     subnet = aws("ec2").describe_subnets()["Subnets"][0]["SubnetId"]
     name = f"twice-{uuid.uuid4().hex[:8]}"
-    body = json.dumps(
-        {
-            "Resources": {
-                "Cluster": {"Type": "AWS::ECS::Cluster"},
-                "Task": {
-                    "Type": "AWS::ECS::TaskDefinition",
-                    "Properties": {
-                        "Cpu": "256",
-                        "Memory": "512",
-                        "NetworkMode": "awsvpc",
-                        "RequiresCompatibilities": ["FARGATE"],
-                        "ContainerDefinitions": [{"Name": "app", "Image": "repo:1"}],
-                    },
-                },
-                "Service": {
-                    "Type": "AWS::ECS::Service",
-                    "Properties": {
-                        "Cluster": {"Ref": "Cluster"},
-                        "TaskDefinition": {"Ref": "Task"},
-                        "DesiredCount": 1,
-                        "LaunchType": "FARGATE",
-                        "NetworkConfiguration": {"AwsvpcConfiguration": {"Subnets": [subnet]}},
-                    },
-                },
-            }
-        }
-    )
+    body = json.dumps(fargate_service(subnet))
     cfn = aws("cloudformation")
     first = threading.Thread(
         target=cfn.create_stack, kwargs={"StackName": name, "TemplateBody": body}

@@ -1,0 +1,38 @@
+"""Templates several emulator tests create stacks from."""
+
+from typing import Any
+
+
+def fargate_service(subnet: str) -> dict[str, Any]:
+    """A cluster, a Fargate task definition and a service of one task in the subnet. Its
+    create lasts until the task starts (emulator/task_lifecycle.py): long enough, on an
+    emulator with a slow start, for another client to act meanwhile."""
+    return {
+        "Resources": {
+            "Cluster": {"Type": "AWS::ECS::Cluster"},
+            "Task": {
+                "Type": "AWS::ECS::TaskDefinition",
+                "Properties": {
+                    "Cpu": "256",
+                    "Memory": "512",
+                    "NetworkMode": "awsvpc",
+                    "RequiresCompatibilities": ["FARGATE"],
+                    "ContainerDefinitions": [{"Name": "app", "Image": "repo:1"}],
+                },
+            },
+            "Service": {
+                "Type": "AWS::ECS::Service",
+                "Properties": {
+                    "Cluster": {"Ref": "Cluster"},
+                    "TaskDefinition": {"Ref": "Task"},
+                    "DesiredCount": 1,
+                    "LaunchType": "FARGATE",
+                    "NetworkConfiguration": {"AwsvpcConfiguration": {"Subnets": [subnet]}},
+                },
+            },
+        },
+        "Outputs": {
+            "Cluster": {"Value": {"Ref": "Cluster"}},
+            "Service": {"Value": {"Fn::GetAtt": ["Service", "Name"]}},
+        },
+    }
