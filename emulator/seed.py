@@ -23,6 +23,8 @@ REPOSITORY = "product-service"
 # parameters, so that `sceptre launch shared` on the emulator finds nothing to change.
 REGISTRY_STACK = "product-service-shared-registry"
 REGISTRY_TEMPLATE = Path(__file__).resolve().parent.parent / "templates" / "registry.yaml"
+# The stack tags Sceptre sends for it (config/config.yaml merged with config/shared/config.yaml).
+REGISTRY_TAGS = {"Project": "product-service", "ManagedBy": "sceptre", "Environment": "shared"}
 IMAGE_TAGS = ("1.0.0", "1.1.0")  # pushed in this order: 1.1.0 is the newest
 PROD_VPC_NAME = "product-service-prod"
 PROD_SUBNETS = (("10.20.1.0/24", "a"), ("10.20.2.0/24", "b"))
@@ -152,6 +154,7 @@ def seed(endpoint_url: str, region: str) -> dict[str, Any]:
             {"ParameterKey": "RepositoryName", "ParameterValue": REPOSITORY},
             {"ParameterKey": "PullAccountIds", "ParameterValue": ""},
         ],
+        Tags=[{"Key": k, "Value": v} for k, v in REGISTRY_TAGS.items()],
     )
     for tag in IMAGE_TAGS:
         ecr.put_image(repositoryName=REPOSITORY, imageManifest=fake_manifest(tag), imageTag=tag)
