@@ -52,6 +52,14 @@ SCHEMA: dict[str, Any] = {
                 "min_azs": {"type": "integer", "minimum": 1, "maximum": 6},
                 "public_subnet_tags": TAGS,
                 "max_azs": {"type": "integer", "minimum": 2, "maximum": 6},
+                # The network stack (templates/network.yaml.j2): create the VPC, or bring it.
+                "create": {"type": "boolean"},
+                "egress": {"enum": ["endpoints", "nat"]},
+                "cidr": {  # a /16 the stack cuts into /20 subnets
+                    "type": "string",
+                    "pattern": "^(10\\.(1?[0-9]?[0-9]|2[0-4][0-9]|25[0-5])"
+                    "|172\\.(1[6-9]|2[0-9]|3[01])|192\\.168)\\.0\\.0/16$",
+                },
             },
         },
         # EventBridge schedule expressions: rate(N unit) or a six-field cron(...).
@@ -135,6 +143,7 @@ SCHEMA: dict[str, Any] = {
                 "image_repository": {"type": "string"},
                 "workload_stacks": {"type": "array"},
                 "pipeline": {"type": "object"},
+                "network": {"type": "object"},  # the network stack's copy of network (above)
                 "cpu": {"enum": sorted(FARGATE_MEMORY)},
                 "memory": {"type": "integer", "minimum": 512, "maximum": 122880},
                 "load_balancer": {
@@ -298,11 +307,66 @@ def cross_field_problems(
     policy = get("protection", "stack_policy")
     if usable(policy) and policy and not (Path(config["project_path"]) / policy).is_file():
         problems.append(("protection.stack_policy", policy, "a file under policies/ that exists"))
+    problems += _network_problems(get, usable)
     tag = get("stack_tags", "Environment")
     if tag is not _UNUSABLE and tag != env:
         shown = None if tag is _ABSENT else tag
         problems.append(("stack_tags.Environment", shown, f"{env!r} (deploy permissions use it)"))
     return problems
+
+
+# Zones the network stack can create subnets in (templates/network.yaml.j2).
+CREATED_ZONES = (2, 3)
+
+
+def _network_problems(get: Any, usable: Any) -> list[tuple[str, Any, str]]:
+    """With network.create, what the network stack needs to make a VPC the resolvers find."""
+    if get("network", "create") is not True:
+        return []
+    problems: list[tuple[str, Any, str]] = []
+    name = get("network", "vpc_name")
+    if usable(name) and not name:
+        problems.append(
+            ("network.vpc_name", name, 'a name for the VPC to create ("" is the default VPC)')
+        )
+    zones = get("network", "max_azs")
+    if zones is not _UNUSABLE and zones not in CREATED_ZONES:
+        shown = None if zones is _ABSENT else zones
+        problems.append(
+            ("network.max_azs", shown, "2 or 3 with network.create: the zones to create")
+        )
+    least = get("network", "min_azs")
+    if usable(least, zones) and zones in CREATED_ZONES and least > zones:
+        problems.append(
+            ("network.min_azs", least, f"at most network.max_azs ({zones}): the zones created")
+        )
+    private, public = get("network", "subnet_tags"), get("network", "public_subnet_tags")
+    if usable(private) and not private:
+        problems.append(
+            ("network.subnet_tags", private,
+             "the tags of the private subnets to create, e.g. {Tier: private}")
+        )  # fmt: skip
+    if public is not _UNUSABLE and not public:
+        problems.append(
+            ("network.public_subnet_tags", None if public is _ABSENT else public,
+             "the tags of the public subnets to create, e.g. {Tier: public}")
+        )  # fmt: skip
+    elif usable(private, public) and private and _selects(public, private):
+        problems.append(
+            ("network.public_subnet_tags", public,
+             "a tag the private subnets lack (as set, the load balancer would get those too)")
+        )  # fmt: skip
+    if usable(private, public) and private and public and _selects(private, public):
+        problems.append(
+            ("network.subnet_tags", private,
+             "a tag the public subnets lack (as set, the tasks would get those too)")
+        )  # fmt: skip
+    return problems
+
+
+def _selects(wanted: dict[str, str], carried: dict[str, str]) -> bool:
+    """Whether a subnet carrying ``carried`` has every tag in ``wanted`` (the resolvers' test)."""
+    return all(carried.get(key) == value for key, value in wanted.items())
 
 
 _ABSENT = object()  # the key is not set (reported as None)
