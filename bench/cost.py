@@ -13,9 +13,16 @@ Assumptions (what the templates cannot know):
 - traffic: dev averages 0.1 LCU (a few requests a minute), prod 1 LCU (about 25 new
   connections a second or 1 GB an hour, whichever dimension is highest);
 - logs: dev ingests 1 GB a month, prod 10 GB (CloudWatch Logs standard ingestion).
-Not included: NAT gateways or VPC endpoints for prod's private subnets (the VPC is not
-this project's), data transfer out, S3 storage of access logs, log storage, Container
-Insights metrics, ECR storage, Route 53. ACM certificates for a load balancer are free.
+Not included in the totals: data transfer out, S3 storage of access logs, log storage,
+Container Insights metrics, ECR storage, Route 53. ACM certificates for a load balancer are
+free.
+
+The network rows price what the network stack (templates/network.yaml.j2) would create for
+each environment, in its network.max_azs zones, with either egress: three interface
+endpoints (ECR API, ECR registry, CloudWatch Logs) in every zone plus the free S3 gateway
+endpoint, or one NAT gateway per zone with its public IPv4 address. Traffic through them:
+the image pulls and logs of NETWORK_GB. They are not in the totals: with network.create
+false (both environments as shipped) the VPC is the user's, and so is its bill.
 """
 
 from dataclasses import dataclass
@@ -25,6 +32,7 @@ from typing import Any
 import yaml
 
 from bench.report import Row, format_table, only_resource, rendered_templates
+from tests.templates import stack_config
 
 PRICES = Path(__file__).with_name("prices.yaml")
 HOURS_PER_MONTH = 730
@@ -40,6 +48,10 @@ class Traffic:
 
 
 TRAFFIC = {"dev": Traffic(lcu=0.1, log_gb=1), "prod": Traffic(lcu=1.0, log_gb=10)}
+# GB a month through the private subnets' egress: image pulls (a ~100 MB image, a few deploys
+# and task replacements a week) plus the logs above.
+NETWORK_GB = {"dev": 5.0, "prod": 20.0}
+INTERFACE_ENDPOINTS = 3  # ecr.api, ecr.dkr, logs (S3 is a gateway endpoint: free)
 
 
 @dataclass(frozen=True)
@@ -164,6 +176,50 @@ def rows(environments: tuple[str, ...] = ("dev", "prod")) -> list[Row]:
                 f"${found.ceiling:.2f} at the maximum of {found.max_tasks} tasks",
             )
         )
+    return result + network_rows(environments)
+
+
+def network_month(egress: str, zones: int, prices: dict[str, Any], traffic_gb: float) -> float:
+    """The network stack's month with one egress choice ("endpoints" or "nat") in zones."""
+    if egress == "nat":
+        nat = prices["nat_gateway"]
+        hourly = zones * (nat["hour"] + prices["public_ipv4"]["hour"])
+        return hourly * HOURS_PER_MONTH + traffic_gb * nat["gb"]
+    endpoints = prices["vpc_endpoints"]
+    hourly = INTERFACE_ENDPOINTS * zones * endpoints["interface_hour"]
+    return hourly * HOURS_PER_MONTH + traffic_gb * endpoints["interface_gb"]
+
+
+def network_zones(env: str) -> tuple[int, str, bool]:
+    """Zones, egress choice and create flag of the env's network, from its rendered stack."""
+    templates = rendered_templates(env)
+    subnets = templates["network"]["Resources"].values()
+    zones = sum(1 for r in subnets if r["Type"] == "AWS::EC2::Subnet") // 2
+    network = _network_config(env)
+    return zones, network.get("egress", "endpoints"), bool(network.get("create", False))
+
+
+def _network_config(env: str) -> dict[str, Any]:
+    return stack_config(env)[f"{env}/network"].config["network"]
+
+
+def network_rows(environments: tuple[str, ...] = ("dev", "prod")) -> list[Row]:
+    """For each environment, the network stack's month with endpoints and with NAT."""
+    prices = load_prices()
+    result = []
+    for env in environments:
+        zones, chosen, create = network_zones(env)
+        for egress, label in (
+            ("endpoints", f"{INTERFACE_ENDPOINTS} interface endpoints x {zones} zones + S3"),
+            ("nat", f"{zones} NAT gateways + {zones} public IPv4"),
+        ):
+            amount = network_month(egress, zones, prices, NETWORK_GB[env])
+            state = "network.create false: not created" if not create else "created"
+            against = f"{state}; egress: {chosen}" if egress == chosen else ""
+            result.append(
+                Row("cost", f"{env} network: {label}, {NETWORK_GB[env]:g} GB", f"${amount:.2f}",
+                    against)
+            )  # fmt: skip
     return result
 
 
@@ -173,7 +229,8 @@ def notes() -> tuple[str, ...]:
     return (
         f"cost: {prices['region']} list prices checked {prices['checked']} (bench/prices.yaml), "
         f"{HOURS_PER_MONTH} h/month, Spot {prices['fargate']['spot_discount']:.0%} off; "
-        "traffic and log volumes assumed (bench/cost.py); no NAT, data transfer or storage.",
+        "traffic and log volumes assumed (bench/cost.py); no data transfer or storage; the "
+        "network rows are what network.create: true would add.",
     )
 
 
