@@ -22,6 +22,7 @@ from emulator.process import Emulator
 from hooks.validate_config import find_problems
 from tests.roles import BIN, quick, stack_outputs
 from tests.templates import ENVIRONMENTS, copy_project, render, resources, stack_config
+from tests.templates import ROOT as ROOT_PROJECT
 
 PREFIX = "product-service"
 
@@ -86,6 +87,17 @@ def test_with_create_the_stack_launches_and_the_pipeline_still_skips_it(tmp_path
     # The deploy step's role may change workload stacks only (config/config.yaml).
     monkeypatch.setenv("IN_PIPELINE", "true")
     assert stacks(project, "prod")["prod/network"].ignore is True
+
+
+def test_with_create_the_cluster_launches_after_the_network(tmp_path, monkeypatch):
+    # Sceptre launches a stack after its dependencies and deletes it before them, so the VPC
+    # exists before the cluster's preflight looks it up and outlives what runs in it.
+    monkeypatch.delenv("IN_PIPELINE", raising=False)
+    shipped = stacks(ROOT_PROJECT, "prod")["prod/cluster"]
+    assert "prod/network" not in [d.name for d in shipped.dependencies]
+    project = network_project(tmp_path, "prod", create=True)
+    cluster = stacks(project, "prod")["prod/cluster"]
+    assert [d.name for d in cluster.dependencies] == ["prod/network"]
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)

@@ -96,6 +96,7 @@ def test_a_third_environment_is_one_folder_of_config_and_its_generated_policies(
         "staging/service",
         "staging/pipeline",
         "staging/drift-monitor",
+        "staging/network",
     }
     assert props(rendered["staging/cluster"]["template"], "AWS::ECS::Cluster")["ClusterName"] == (
         "product-service-staging"
@@ -308,8 +309,13 @@ def test_every_stack_launches_after_the_cluster_and_its_preflight(env):
         return any(d.name == f"{env}/cluster" or after_cluster(d) for d in stack.dependencies)
 
     for name, stack in stacks.items():
-        if name != f"{env}/cluster" and name.startswith(f"{env}/"):
-            assert after_cluster(stack), f"{name} could launch before the preflight"
+        if name in (f"{env}/cluster", f"{env}/network") or not name.startswith(f"{env}/"):
+            continue
+        assert after_cluster(stack), f"{name} could launch before the preflight"
+    # The network stack, when created, launches before the cluster: it checks the
+    # configuration itself first.
+    (first, *_) = stacks[f"{env}/network"].hooks["before_launch"]
+    assert type(first).__name__ == "ValidateConfig"
 
 
 @pytest.mark.parametrize(("env", "protected"), [("dev", False), ("prod", True)])
