@@ -3,20 +3,19 @@
 Config files that are not valid YAML or Jinja name the file, line and column of the source
 the user edits; a stack whose dependency is not part of the command names the missing stack
 output and the command that works. Each case runs the sceptre CLI on a copy of the project,
-against an emulator of this module's own, and checks the emulator's state is unchanged.
+against an emulator of this module's own, and checks the emulator's state is unchanged. The
+CLI runs in the test's process (tests/roles.py sceptre_in_process: same arguments, directory,
+environment, output and exit code as the console script; an uncaught exception prints its
+traceback, as the console script would).
 """
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from emulator.process import Emulator
-from tests.roles import quick
+from tests.roles import Ran, quick, sceptre_in_process
 from tests.templates import copy_project
-
-SCEPTRE = Path(sys.executable).with_name("sceptre")
 
 
 @pytest.fixture(scope="module")
@@ -25,15 +24,8 @@ def emulator():
         yield running
 
 
-def run(emulator: Emulator, project: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [str(SCEPTRE), *args],
-        cwd=project,
-        env=quick(emulator.child_env()),
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
+def run(emulator: Emulator, project: Path, *args: str) -> Ran:
+    return sceptre_in_process(project, quick(emulator.child_env()), *args)
 
 
 def stacks(emulator: Emulator) -> list:
@@ -53,7 +45,7 @@ def replace_line(project: Path, file: str, starts: str, new: str) -> int:
     return number + 1
 
 
-def refused_in_one_line(result: subprocess.CompletedProcess, expected: str) -> None:
+def refused_in_one_line(result: Ran, expected: str) -> None:
     output = result.stdout + result.stderr
     assert result.returncode != 0
     assert expected in output

@@ -6,11 +6,11 @@ configuration asks for cpu 300, a size Fargate does not offer: its task CPU valu
 (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-tasks-services.html#fargate-tasks-size).
 Every path must exit non-zero with the configuration's message, print no traceback, and
 leave the emulator as it was; run against an endpoint where nothing answers, it must give
-the same message, which proves the refusal comes before any AWS call.
+the same message, which proves the refusal comes before any AWS call. The CLI runs in the
+test's process (tests/roles.py sceptre_in_process: same arguments, directory, environment,
+output and exit code as the console script; an uncaught exception prints its traceback).
 """
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -21,10 +21,9 @@ from sceptre.plan.plan import SceptrePlan
 from emulator.process import Emulator, free_port
 from hooks.validate_config import InvalidConfigError
 from resolvers.checked_config import CheckedConfig
-from tests.roles import quick
+from tests.roles import Ran, quick, sceptre_in_process
 from tests.templates import ROOT, copy_project
 
-SCEPTRE = Path(sys.executable).with_name("sceptre")
 CPU_300 = "config/dev/config.yaml: sceptre_user_data.cpu = 300; allowed: one of 256, 512"
 
 PATHS = {
@@ -50,15 +49,8 @@ def emulator():
         yield running
 
 
-def run(emulator: Emulator, project: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [str(SCEPTRE), *args],
-        cwd=project,
-        env={**quick(emulator.child_env()), **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+def run(emulator: Emulator, project: Path, *args: str, **env: str) -> Ran:
+    return sceptre_in_process(project, {**quick(emulator.child_env()), **env}, *args)
 
 
 def edit(project: Path, file: str, change) -> None:
