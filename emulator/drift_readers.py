@@ -10,6 +10,15 @@ Where the emulator has no API for a type (moto 5.2.5 has no CodeStar Connections
 the reader reads the emulator's own record of the resource (emulator/delivery.py); no call
 can change it, so it drifts only by deletion with its stack.
 
+The network types (VPC, subnet, route table, route, internet gateway and its attachment,
+subnet association, VPC endpoint, NAT gateway, Elastic IP) are read through EC2's Describe*
+calls, the read permissions their registry schemas list. Their Tags are not read: the
+emulator's CloudFormation does not propagate stack tags to them as AWS does, so tags would
+compare unlike AWS either way. Where moto's physical id is not AWS's (a route's
+``rtb-...~cidr``, an attachment's VPC id, an association's route table id), the reader finds
+the resource by the properties AWS identifies it by (the schema's primaryIdentifier), as
+resolved from the template.
+
 Key/value attribute lists (load balancer and target group attributes) come back from the
 API with every attribute, the service's defaults included; only the keys the template sets
 are compared, so that defaults are not reported as drift ("Objects in an array may be
@@ -38,6 +47,15 @@ _GONE = {
     "NoSuchEntity",
     "ResourceNotFoundException",
     "PipelineNotFoundException",
+    "InvalidVpcID.NotFound",
+    "InvalidSubnetID.NotFound",
+    "InvalidRouteTableID.NotFound",
+    "InvalidInternetGatewayID.NotFound",
+    "InvalidVpnGatewayID.NotFound",
+    "InvalidVpcEndpointId.NotFound",
+    "NatGatewayNotFound",
+    "InvalidNatGatewayID.NotFound",
+    "InvalidAddress.NotFound",
 }
 
 
@@ -377,6 +395,226 @@ def scaling_policy(aws: Aws, physical_id: str, _: dict[str, Any]) -> dict[str, A
     return None
 
 
+# --- EC2 networking: the network stack (templates/network.yaml.j2) -------------------------
+
+
+def _ec2_one(call: Callable[..., dict[str, Any]], key: str, **ids: Any) -> dict[str, Any] | None:
+    """The one item an EC2 Describe* call answers for an id, or None when it is gone."""
+    try:
+        found = call(**ids)[key]
+    except ClientError as error:
+        if _gone(error):
+            return None
+        raise
+    return found[0] if found else None
+
+
+def vpc(aws: Aws, physical_id: str, _: dict[str, Any]) -> dict[str, Any] | None:
+    """AWS::EC2::VPC (physical id: its id). The DNS settings are VPC attributes, read one by
+    one (DescribeVpcAttribute), as the schema's read handler does."""
+    ec2 = aws("ec2")
+    found = _ec2_one(ec2.describe_vpcs, "Vpcs", VpcIds=[physical_id])
+    if found is None:
+        return None
+
+    def attribute(name: str) -> bool | None:
+        answer = ec2.describe_vpc_attribute(VpcId=physical_id, Attribute=name)
+        return (answer.get(name[0].upper() + name[1:]) or {}).get("Value")
+
+    return {
+        "CidrBlock": found["CidrBlock"],
+        "InstanceTenancy": found.get("InstanceTenancy"),
+        "EnableDnsSupport": attribute("enableDnsSupport"),
+        "EnableDnsHostnames": attribute("enableDnsHostnames"),
+    }
+
+
+def subnet(aws: Aws, physical_id: str, _: dict[str, Any]) -> dict[str, Any] | None:
+    """AWS::EC2::Subnet (physical id: its id)."""
+    found = _ec2_one(aws("ec2").describe_subnets, "Subnets", SubnetIds=[physical_id])
+    if found is None:
+        return None
+    ipv6 = [a["Ipv6CidrBlock"] for a in found.get("Ipv6CidrBlockAssociationSet", [])]
+    return {
+        "VpcId": found["VpcId"],
+        "CidrBlock": found.get("CidrBlock"),
+        "AvailabilityZone": found.get("AvailabilityZone"),
+        "AvailabilityZoneId": found.get("AvailabilityZoneId"),
+        "MapPublicIpOnLaunch": found.get("MapPublicIpOnLaunch"),
+        "AssignIpv6AddressOnCreation": found.get("AssignIpv6AddressOnCreation"),
+        "Ipv6CidrBlock": ipv6[0] if ipv6 else None,
+        "EnableDns64": found.get("EnableDns64"),
+        "Ipv6Native": found.get("Ipv6Native"),
+        "OutpostArn": found.get("OutpostArn"),
+        "PrivateDnsNameOptionsOnLaunch": found.get("PrivateDnsNameOptionsOnLaunch"),
+    }
+
+
+def _route_table(aws: Aws, route_table_id: str | None) -> dict[str, Any] | None:
+    if not route_table_id:
+        return None
+    return _ec2_one(aws("ec2").describe_route_tables, "RouteTables", RouteTableIds=[route_table_id])
+
+
+def route_table(aws: Aws, physical_id: str, _: dict[str, Any]) -> dict[str, Any] | None:
+    """AWS::EC2::RouteTable (physical id: its id)."""
+    found = _route_table(aws, physical_id)
+    return None if found is None else {"VpcId": found["VpcId"]}
+
+
+# A route's CloudFormation properties that DescribeRouteTables spells alike.
+_ROUTE_KEYS = (
+    "DestinationCidrBlock",
+    "DestinationIpv6CidrBlock",
+    "DestinationPrefixListId",
+    "GatewayId",
+    "NatGatewayId",
+    "InstanceId",
+    "NetworkInterfaceId",
+    "EgressOnlyInternetGatewayId",
+    "TransitGatewayId",
+    "VpcPeeringConnectionId",
+    "CarrierGatewayId",
+    "LocalGatewayId",
+    "CoreNetworkArn",
+)
+_DESTINATIONS = ("DestinationCidrBlock", "DestinationIpv6CidrBlock", "DestinationPrefixListId")
+
+
+def route(aws: Aws, physical_id: str, expected: dict[str, Any]) -> dict[str, Any] | None:
+    """AWS::EC2::Route, found by its table and destination (the schema's primaryIdentifier:
+    RouteTableId and the destination; moto's physical id is ``rtb-...~destination``)."""
+    table_id = expected.get("RouteTableId") or physical_id.split("~", 1)[0]
+    table = _route_table(aws, table_id)
+    if table is None:
+        return None
+    wanted = [(key, expected[key]) for key in _DESTINATIONS if expected.get(key)]
+    if not wanted and "~" in physical_id:
+        wanted = [(key, physical_id.split("~", 1)[1]) for key in _DESTINATIONS]
+    for found in table.get("Routes", []):
+        if any(found.get(key) == value for key, value in wanted):
+            return {"RouteTableId": table_id, **{key: found.get(key) for key in _ROUTE_KEYS}}
+    return None
+
+
+def internet_gateway(aws: Aws, physical_id: str, _: dict[str, Any]) -> dict[str, Any] | None:
+    """AWS::EC2::InternetGateway (physical id: its id). It has no property but its Tags
+    (not read, see the module docstring): it drifts only by deletion."""
+    found = _ec2_one(
+        aws("ec2").describe_internet_gateways, "InternetGateways", InternetGatewayIds=[physical_id]
+    )
+    return None if found is None else {}
+
+
+def gateway_attachment(
+    aws: Aws, physical_id: str, expected: dict[str, Any]
+) -> dict[str, Any] | None:
+    """AWS::EC2::VPCGatewayAttachment, found by its gateway and VPC (moto's physical id is the
+    VPC's id). Detached, the attachment no longer exists: None (DELETED)."""
+    vpc_id = expected.get("VpcId") or physical_id
+    ec2 = aws("ec2")
+    if expected.get("VpnGatewayId"):
+        gateway_id = expected["VpnGatewayId"]
+        found = _ec2_one(ec2.describe_vpn_gateways, "VpnGateways", VpnGatewayIds=[gateway_id])
+        attachments = (found or {}).get("VpcAttachments", [])
+        key = "VpnGatewayId"
+    else:
+        gateway_id = expected.get("InternetGatewayId")
+        found = _ec2_one(
+            ec2.describe_internet_gateways, "InternetGateways", InternetGatewayIds=[gateway_id]
+        )
+        attachments = (found or {}).get("Attachments", [])
+        key = "InternetGatewayId"
+    attached = [a for a in attachments if a.get("VpcId") == vpc_id and a.get("State") != "detached"]
+    return {"VpcId": vpc_id, key: gateway_id} if attached else None
+
+
+def subnet_route_table_association(
+    aws: Aws, physical_id: str, expected: dict[str, Any]
+) -> dict[str, Any] | None:
+    """AWS::EC2::SubnetRouteTableAssociation (on AWS, physical id: the association's id;
+    moto's is the route table's id). An association replaced or removed is gone (a new
+    association has a new id): None (DELETED)."""
+    if physical_id.startswith("rtbassoc-"):
+        filters = [{"Name": "association.route-table-association-id", "Values": [physical_id]}]
+    else:
+        filters = [
+            {"Name": "route-table-id", "Values": [physical_id]},
+            {"Name": "association.subnet-id", "Values": [expected.get("SubnetId", "")]},
+        ]
+    tables = aws("ec2").describe_route_tables(Filters=filters)["RouteTables"]
+    for table in tables:
+        for association in table.get("Associations", []):
+            wanted = (
+                association.get("RouteTableAssociationId") == physical_id
+                if physical_id.startswith("rtbassoc-")
+                else association.get("SubnetId") == expected.get("SubnetId")
+                and association.get("RouteTableId") == physical_id
+            )
+            if wanted:
+                return {
+                    "SubnetId": association.get("SubnetId"),
+                    "RouteTableId": association.get("RouteTableId"),
+                }
+    return None
+
+
+def vpc_endpoint(aws: Aws, physical_id: str, _: dict[str, Any]) -> dict[str, Any] | None:
+    """AWS::EC2::VPCEndpoint (physical id: its id)."""
+    found = _ec2_one(
+        aws("ec2").describe_vpc_endpoints, "VpcEndpoints", VpcEndpointIds=[physical_id]
+    )
+    if found is None or found.get("State", "").lower() in {"deleted", "deleting"}:
+        return None
+    return {
+        "VpcId": found["VpcId"],
+        "ServiceName": found["ServiceName"],
+        "VpcEndpointType": found.get("VpcEndpointType"),
+        "PolicyDocument": _json(found["PolicyDocument"]) if found.get("PolicyDocument") else None,
+        "PrivateDnsEnabled": found.get("PrivateDnsEnabled"),
+        "RouteTableIds": found.get("RouteTableIds") or None,
+        "SubnetIds": found.get("SubnetIds") or None,
+        "SecurityGroupIds": [g["GroupId"] for g in found.get("Groups", [])] or None,
+        "IpAddressType": found.get("IpAddressType"),
+        "DnsOptions": found.get("DnsOptions"),
+    }
+
+
+def nat_gateway(aws: Aws, physical_id: str, _: dict[str, Any]) -> dict[str, Any] | None:
+    """AWS::EC2::NatGateway (physical id: its id). A deleted gateway stays listed a while in
+    state ``deleted``: gone."""
+    found = _ec2_one(aws("ec2").describe_nat_gateways, "NatGateways", NatGatewayIds=[physical_id])
+    if found is None or found.get("State") in {"deleted", "deleting", "failed"}:
+        return None
+    addresses = found.get("NatGatewayAddresses", [])
+    primary = next((a for a in addresses if a.get("IsPrimary", True)), {})
+    secondary = [a for a in addresses if a is not primary]
+    return {
+        "SubnetId": found["SubnetId"],
+        "VpcId": found.get("VpcId"),
+        "ConnectivityType": found.get("ConnectivityType"),
+        "AllocationId": primary.get("AllocationId"),
+        "PrivateIpAddress": primary.get("PrivateIp"),
+        "SecondaryAllocationIds": [a["AllocationId"] for a in secondary if "AllocationId" in a]
+        or None,
+        "SecondaryPrivateIpAddresses": [a["PrivateIp"] for a in secondary if "PrivateIp" in a]
+        or None,
+    }
+
+
+def elastic_ip(aws: Aws, physical_id: str, _: dict[str, Any]) -> dict[str, Any] | None:
+    """AWS::EC2::EIP (physical id: its public address)."""
+    found = _ec2_one(aws("ec2").describe_addresses, "Addresses", PublicIps=[physical_id])
+    if found is None:
+        return None
+    return {
+        "Domain": found.get("Domain"),
+        "InstanceId": found.get("InstanceId"),
+        "NetworkBorderGroup": found.get("NetworkBorderGroup"),
+        "PublicIpv4Pool": found.get("PublicIpv4Pool"),
+    }
+
+
 READERS: dict[str, Callable[[Aws, str, dict[str, Any]], dict[str, Any] | None]] = {
     "AWS::ElasticLoadBalancingV2::LoadBalancer": load_balancer,
     "AWS::ElasticLoadBalancingV2::Listener": listener,
@@ -390,4 +628,14 @@ READERS: dict[str, Callable[[Aws, str, dict[str, Any]], dict[str, Any] | None]] 
     "AWS::CodePipeline::Pipeline": pipeline,
     "AWS::CodeStarConnections::Connection": connection,
     "AWS::ApplicationAutoScaling::ScalingPolicy": scaling_policy,
+    "AWS::EC2::VPC": vpc,
+    "AWS::EC2::Subnet": subnet,
+    "AWS::EC2::RouteTable": route_table,
+    "AWS::EC2::Route": route,
+    "AWS::EC2::InternetGateway": internet_gateway,
+    "AWS::EC2::VPCGatewayAttachment": gateway_attachment,
+    "AWS::EC2::SubnetRouteTableAssociation": subnet_route_table_association,
+    "AWS::EC2::VPCEndpoint": vpc_endpoint,
+    "AWS::EC2::NatGateway": nat_gateway,
+    "AWS::EC2::EIP": elastic_ip,
 }
