@@ -13,11 +13,11 @@ properties the template sets:
   here (a gap of the emulator; tests/test_drift_check.py asserts the project has none).
 
 Readers: ECS, logs, IAM roles, security groups and scalable targets below; load balancing,
-S3, SNS, managed policies, EventBridge rules, CodePipeline, connections and scaling
-policies in emulator/drift_readers.py. A declared property no reader returns is not
-compared (the emulator cannot see it), so the readers list what they read. As on AWS, no
-KMS key id property is compared ("CloudFormation does not perform drift detection on the
-KMSKeyId property of any resources": docs.aws.amazon.com/AWSCloudFormation/latest/
+S3, SNS, managed policies, EventBridge rules, CodePipeline, connections, scaling policies
+and the network stack's EC2 types in emulator/drift_readers.py. A declared property no
+reader returns is not compared (the emulator cannot see it), so the readers list what they
+read. As on AWS, no KMS key id property is compared ("CloudFormation does not perform drift
+detection on the KMSKeyId property of any resources": docs.aws.amazon.com/AWSCloudFormation/latest/
 UserGuide/using-cfn-stack-drift.html#drift-considerations).
 
 Lists are compared per element, as CloudFormation reports them (PropertyDifference,
