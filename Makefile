@@ -3,6 +3,9 @@
 # emulator's own in .venv-emulator (moto and Sceptre need different jsonschema majors).
 # uv (pinned, itself installed from PyPI into .venv-tools) creates them from the pinned
 # requirements files, sharing one download cache; pip would take minutes on a fresh clone.
+# The environments and node_modules are built side by side (a sub-make with -j); most of
+# the set-up is compiling bytecode, so only what a command imports is compiled before it
+# runs (see DEMO_UNCOMPILED). `make bench-setup` measures all of it from a fresh clone.
 
 PYTHON ?= python3
 VENV := .venv
@@ -16,18 +19,37 @@ EMULATOR_PORT ?= 5055
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION ?= 20
 export JSII_DEPRECATED ?= quiet
 
-.PHONY: demo test lint format emulator clean
+# What each command needs, built in parallel (output kept per target) before it runs.
+DEMO_SETUP := $(VENV)/.installed $(EMULATOR_VENV)/.installed node_modules/.installed
+TEST_SETUP := $(DEMO_SETUP) $(VENV)/.compiled $(EMULATOR_VENV)/.compiled \
+	$(SCANNER_VENV)/.installed lint
+SETUP_FLAGS := --no-print-directory -j4 --output-sync=target
 
-demo: $(VENV)/.installed $(EMULATOR_VENV)/.installed node_modules/.installed
+.PHONY: demo test setup-demo setup-test lint format emulator clean
+
+demo:
+	@$(MAKE) $(SETUP_FLAGS) setup-demo
 	$(VENV)/bin/python -m scripts.demo
 
-test: $(VENV)/.installed $(EMULATOR_VENV)/.installed $(SCANNER_VENV)/.installed node_modules/.installed lint
+test:
+	@$(MAKE) $(SETUP_FLAGS) setup-test
 	$(VENV)/bin/python -m pytest
+
+setup-demo: $(DEMO_SETUP)
+	@:
+setup-test: $(TEST_SETUP)
+	@:
 
 # Rollout floor, monthly cost and emulator launch time, as one table (bench/; not tests).
 .PHONY: bench
 bench: $(VENV)/.installed $(EMULATOR_VENV)/.installed
 	$(VENV)/bin/python -m bench.run
+
+# Set-up time as a new user meets it: `make demo` in a fresh clone with empty package caches,
+# then `make test` in another with warm ones, split into phases (bench/setup.py; ~10 min).
+.PHONY: bench-setup
+bench-setup: $(VENV)/.installed
+	$(VENV)/bin/python -m bench.setup
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
@@ -43,28 +65,45 @@ format: $(VENV)/.installed
 emulator: $(EMULATOR_VENV)/.installed
 	$(EMULATOR_VENV)/bin/python emulator/server.py --port $(EMULATOR_PORT)
 
+# pip --target: uv is one static binary; a virtual environment around it cost seconds more.
 $(UV):
-	$(PYTHON) -m venv $(TOOLS_VENV)
-	$(TOOLS_VENV)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check --root-user-action=ignore \
+		--target $(TOOLS_VENV) uv==$(UV_VERSION)
 
-# A virtual environment of $(PYTHON) holding exactly a pinned requirements file, compiled
-# to bytecode as pip does (else every first import compiles, and warns, at test time).
+# Packages only cfn-lint imports (make test's scanners and template tests), never make demo.
+# Compiling bytecode is most of a fresh set-up (uv downloads and installs .venv in 4 s, its
+# bytecode takes 35 s of CPU), and these two are a quarter of it in each environment.
+DEMO_UNCOMPILED := sympy|mpmath
+
+# A virtual environment of $(PYTHON) holding exactly a pinned requirements file.
 define uv_venv
 	$(UV) venv --quiet --allow-existing --python $(PYTHON) $(1)
-	$(UV) pip install --quiet --compile-bytecode --python $(1)/bin/python -r $(2)
+	$(UV) pip install --quiet --python $(1)/bin/python -r $(2)
 endef
+
+# Bytecode for an environment, as pip compiles it (else every process compiles what it imports,
+# again and again when PYTHONDONTWRITEBYTECODE is set), except the packages matching $(2).
+compile = $(1)/bin/python -m compileall -q -j0 $(if $(2),-x '/site-packages/($(2))/') $(1)/lib
 
 $(VENV)/.installed: requirements.txt pyproject.toml | $(UV)
 	$(call uv_venv,$(VENV),requirements.txt)
 	$(UV) pip install --quiet --python $(VENV)/bin/python --no-deps -e .
+	$(call compile,$(VENV),$(DEMO_UNCOMPILED))
 	touch $@
 
 $(EMULATOR_VENV)/.installed: emulator/requirements.txt | $(UV)
 	$(call uv_venv,$(EMULATOR_VENV),emulator/requirements.txt)
+	$(call compile,$(EMULATOR_VENV),$(DEMO_UNCOMPILED))
 	touch $@
 
 $(SCANNER_VENV)/.installed: scanners/requirements.txt | $(UV)
 	$(call uv_venv,$(SCANNER_VENV),scanners/requirements.txt)
+	$(call compile,$(SCANNER_VENV))
+	touch $@
+
+# What make demo left uncompiled, for the tests (compileall skips what is up to date).
+$(VENV)/.compiled $(EMULATOR_VENV)/.compiled: %/.compiled: %/.installed
+	$(call compile,$*)
 	touch $@
 
 # sceptre-cdk-handler refuses to synthesize unless npm lists cdk-assets (package-lock.json).
