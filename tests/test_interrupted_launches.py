@@ -3,6 +3,10 @@
 Each test has an emulator of its own. moto keeps its state in memory, so "the emulator
 stopped" loses the account: the rerun starts again on a fresh, seeded emulator on the
 same port, which is what a user of `make emulator` would do.
+
+The launches that are interrupted or race each other keep Sceptre's own 4 s status polls
+(their timing is what is tested); the reruns after them only have to complete, so they
+poll every 0.25 s (tests/roles.py quick()).
 """
 
 import signal
@@ -16,6 +20,7 @@ from botocore.exceptions import ClientError
 
 from emulator.process import ROOT, Emulator, free_port
 from scripts.environment import stack_names
+from tests.roles import quick
 
 SCEPTRE = Path(sys.executable).with_name("sceptre")
 STACKS = tuple(stack_names("dev").values())
@@ -33,10 +38,11 @@ def launch(emulator: Emulator) -> subprocess.Popen:
 
 
 def launch_and_wait(emulator: Emulator) -> subprocess.CompletedProcess:
+    """A launch run to its end (a rerun: how fast it polls does not matter)."""
     return subprocess.run(
         [str(SCEPTRE), "launch", "-y", "dev"],
         cwd=ROOT,
-        env=emulator.child_env(),
+        env=quick(emulator.child_env()),
         capture_output=True,
         text=True,
     )

@@ -4,7 +4,8 @@ Sceptre waits 4 s after every look at a stack's status, the last one included, a
 for AWS (sceptre/plan/actions.py, _wait_for_completion). The emulator completes a stack
 operation within the call that starts it, so each wait only idles. When
 SCEPTRE_POLL_SECONDS is set, Sceptre's waits last at most that long; nothing else changes.
-Tests whose timing matters (tests/test_interrupted_launches.py) do not set it.
+Launches whose timing matters (those tests/test_interrupted_launches.py interrupts or
+races) do not set it.
 """
 
 import os
