@@ -19,11 +19,17 @@ import pytest
 from botocore.exceptions import ClientError
 
 from emulator.process import ROOT, Emulator, free_port
-from scripts.environment import stack_names
 from tests.roles import quick
+from tests.templates import stack_config
 
 SCEPTRE = Path(sys.executable).with_name("sceptre")
-STACKS = tuple(stack_names("dev").values())
+# The stacks `sceptre launch -y dev` creates: not those marked ignore or obsolete (the
+# network stack is ignored unless network.create is true).
+STACKS = tuple(
+    stack.external_name
+    for name, stack in stack_config("dev").items()
+    if name.startswith("dev/") and not (stack.ignore or stack.obsolete)
+)
 
 
 def launch(emulator: Emulator) -> subprocess.Popen:
