@@ -31,8 +31,9 @@ demo:
 	@$(MAKE) $(SETUP_FLAGS) setup-demo
 	$(VENV)/bin/python -m scripts.demo
 
+# An environment that make test creates is compiled whole at once (DEMO_UNCOMPILED emptied).
 test:
-	@$(MAKE) $(SETUP_FLAGS) setup-test
+	@$(MAKE) $(SETUP_FLAGS) DEMO_UNCOMPILED= setup-test
 	$(VENV)/bin/python -m pytest
 
 setup-demo: $(DEMO_SETUP)
