@@ -13,12 +13,14 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def stack_names(environment: str) -> dict[str, str]:
-    """Stack path ("service") -> CloudFormation stack name, for one environment's stacks."""
+    """Stack path ("service") -> CloudFormation stack name, for the stacks a launch of the
+    environment creates (not those Sceptre skips: ``ignore`` or ``obsolete``, such as the
+    network stack unless network.create is set)."""
     plan = SceptrePlan(SceptreContext(project_path=str(ROOT), command_path=environment))
     return {
         stack.name.removeprefix(f"{environment}/"): stack.external_name
         for stack in plan.graph
-        if stack.name.startswith(f"{environment}/")
+        if stack.name.startswith(f"{environment}/") and not (stack.ignore or stack.obsolete)
     }
 
 
