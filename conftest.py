@@ -39,6 +39,12 @@ def aws_env(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> Emulator:
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     monkeypatch.delenv("IMAGE_TAG", raising=False)
+    # Sceptre keeps boto3 sessions and clients per class for the process's lifetime; a test
+    # file run earlier on this worker may have left ones bound to its own emulator's endpoint.
+    from sceptre.connection_manager import ConnectionManager
+
+    for cache in ("_boto_sessions", "_boto_session_expirations", "_clients", "_stack_keys"):
+        getattr(ConnectionManager, cache).clear()
     return emulator
 
 
