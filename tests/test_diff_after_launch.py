@@ -10,16 +10,13 @@ reads that line per stack. One launch, on an emulator of the module's own.
 """
 
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-from emulator.process import ROOT, Emulator
-from tests.roles import quick
+from emulator.process import Emulator
+from tests.roles import quick, sceptre
 from tests.templates import rendered, stack_config
 
-SCEPTRE = Path(sys.executable).with_name("sceptre")
 # Every stack of dev that a launch creates (the network stack is skipped unless created).
 LAUNCHED = {n: s for n, s in stack_config("dev").items() if not s.ignore}
 STACKS = sorted(name.split("/")[1] for name in LAUNCHED)
@@ -31,22 +28,11 @@ def emulator():
         yield running
 
 
-def sceptre(emulator: Emulator, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [str(SCEPTRE), *args],
-        cwd=ROOT,
-        env=quick(emulator.child_env()),
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-
-
 @pytest.fixture(scope="module")
 def diff(emulator) -> subprocess.CompletedProcess:
-    launched = sceptre(emulator, "launch", "-y", "dev")
+    launched = sceptre(quick(emulator.child_env()), "launch", "-y", "dev")
     assert launched.returncode == 0, launched.stdout + launched.stderr
-    return sceptre(emulator, "diff", "dev")
+    return sceptre(quick(emulator.child_env()), "diff", "dev")
 
 
 def test_the_stacks_are_the_dev_stacks():

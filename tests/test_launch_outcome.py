@@ -3,28 +3,15 @@ is left deletable, and the summary says what failed instead of raising."""
 
 import json
 import logging
-import subprocess
 import uuid
 
 import pytest
 
-from emulator.process import ROOT, Emulator
+from emulator.process import Emulator
 from hooks.deployment_summary import DeploymentSummary
 from hooks.protect import Protect
-from tests.roles import BIN, quick
+from tests.roles import quick, sceptre
 from tests.test_hooks import make_stack
-
-
-def run_sceptre(emulator: Emulator, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [str(BIN / "sceptre"), *args],
-        cwd=ROOT,
-        env=quick(emulator.child_env()),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-
 
 # A resource the emulator refuses as AWS does: a GitHub source reporting build status with
 # no GitHub credentials stored in CodeBuild (emulator/tests/test_delivery.py).
@@ -108,7 +95,7 @@ def test_a_failed_prod_create_is_retried_by_launching_again(tmp_path):
         iam, cfn = emulator.client("iam"), emulator.client("cloudformation")
         iam.delete_service_linked_role(RoleName="AWSServiceRoleForECS")
 
-        failed = run_sceptre(emulator, *command)
+        failed = sceptre(quick(emulator.child_env()), *command)
         assert failed.returncode != 0
         stack = cfn.describe_stacks(StackName="product-service-prod-cluster")["Stacks"][0]
         assert stack["StackStatus"] == "ROLLBACK_COMPLETE"
@@ -116,7 +103,7 @@ def test_a_failed_prod_create_is_retried_by_launching_again(tmp_path):
         printed = failed.stdout + failed.stderr
         assert "Unable to assume the service linked role" in printed  # the cause, shown
 
-        retried = run_sceptre(emulator, *command)
+        retried = sceptre(quick(emulator.child_env()), *command)
         assert retried.returncode == 0, retried.stdout + retried.stderr
         stack = cfn.describe_stacks(StackName="product-service-prod-cluster")["Stacks"][0]
         assert stack["StackStatus"] == "CREATE_COMPLETE"
