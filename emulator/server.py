@@ -33,6 +33,7 @@ from emulator import (  # noqa: E402
     refuse_elb,
     refuse_iam,
     refuse_logs,
+    revert_drift,
     seed,
     service_linked_roles,
     stack_answers,
@@ -62,6 +63,7 @@ def main() -> int:
         module.install()
     task_lifecycle.install()
     acm_listing.install()
+    revert_drift.install()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=args.port, verbose=False)
     try:
         server.start()
