@@ -38,12 +38,18 @@ class Image:
 
 
 def find_image(
-    call: AwsCall, repository: str, tag: str | None = None, require_tag: bool = False
+    call: AwsCall,
+    repository: str,
+    tag: str | None = None,
+    require_tag: bool = False,
+    pipeline: str = "dev/pipeline.yaml",
 ) -> Image:
     """Return the image tagged ``tag`` in ``repository``, or the newest one when tag is empty.
 
     Raises LookupFailedError when the repository or tag does not exist, the repository is
     empty, or, with ``require_tag``, no tag is given or the repository's tags are mutable.
+    ``pipeline`` is the stack file of the pipeline that builds images, named when the
+    repository is empty.
     """
     repo = _repository(call, repository)
     uri = repo["repositoryUri"]
@@ -80,7 +86,10 @@ def find_image(
     images = _all_images(call, repository)
     if not images:
         raise LookupFailedError(
-            f"!image_url: ECR repository '{repository}' has no images; push one first."
+            f"!image_url: ECR repository '{repository}' has no images yet. Launch the pipeline "
+            f"that builds them (sceptre launch -y {pipeline}): its first build pushes the "
+            f'first image (README: "From an empty account"). Or push one by hand '
+            f"(docker push {uri}:TAG) and launch again."
         )
     newest = max(images, key=lambda d: d["imagePushedAt"])
     image = _image(uri, newest, "no tag was given, so the most recently pushed image")
@@ -101,7 +110,8 @@ def _repository(call: AwsCall, repository: str) -> dict[str, Any]:
             raise
         raise LookupFailedError(
             f"!image_url: no ECR repository named '{repository}' in this account and region; "
-            "create it and push the image, or set image_repository in config/config.yaml."
+            "create it with sceptre launch -y shared (the account's registry), or set "
+            "image_repository in config/config.yaml."
         ) from None
     return repos["repositories"][0]
 
@@ -130,10 +140,12 @@ class ImageUrl(Resolver):
                 "!image_url needs a mapping with at least 'repository'"
             )
         tag = options.get("tag") or os.environ.get("IMAGE_TAG") or None
+        group = self.stack.name.rpartition("/")[0] or "dev"
         image = find_image(
             stack_call(self),
             options["repository"],
             tag=tag,
             require_tag=bool(options.get("require_tag", False)),
+            pipeline=f"{group}/pipeline.yaml",
         )
         return image.url

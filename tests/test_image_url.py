@@ -95,6 +95,7 @@ def test_missing_repository_is_named(stack):
         resolve(stack, repository=name, tag="1.0.0")
 
     assert f"no ECR repository named '{name}'" in str(error.value)
+    assert "sceptre launch -y shared" in str(error.value)  # the stack that creates it
 
 
 def test_missing_tag_lists_recent_tags(stack):
@@ -117,6 +118,18 @@ def test_empty_repository_fails(stack, own_repo, tag, says):
 
     assert own_repo in str(error.value)
     assert says in str(error.value)
+
+
+def test_an_empty_repository_says_how_the_first_image_gets_there(stack, aws, own_repo):
+    """On a new account the repository is empty until the pipeline's first build pushes."""
+    with pytest.raises(LookupFailedError) as error:
+        resolve(stack, repository=own_repo, tag="")
+
+    message = str(error.value)
+    uri = aws("ecr").describe_repositories(repositoryNames=[own_repo])["repositories"][0]
+    # The stack is dev/service: the pipeline of its own environment is the one named.
+    assert "sceptre launch -y dev/pipeline.yaml" in message
+    assert f"docker push {uri['repositoryUri']}:TAG" in message
 
 
 @pytest.mark.parametrize(
