@@ -2,10 +2,12 @@
 
 checkov runs from its own virtual environment (.venv-scanners) with the project's custom
 checks (scanners/checks/) for what it checks only on Terraform. cfn-lint -c I runs in
-tests/test_templates.py and tests/test_pipeline_templates.py.
+tests/test_templates.py and tests/test_pipeline_templates.py. zizmor (offline: no GitHub API
+calls) and actionlint check the GitHub Actions workflows in .github/workflows/.
 """
 
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -14,6 +16,9 @@ import pytest
 from tests.templates import ROOT, render
 
 CHECKOV = ROOT / ".venv-scanners" / "bin" / "checkov"
+ZIZMOR = ROOT / ".venv-scanners" / "bin" / "zizmor"
+ACTIONLINT = ROOT / ".venv-scanners" / "bin" / "actionlint"
+WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
 CUSTOM = ["CKV_PS_1", "CKV_PS_2", "CKV_PS_3", "CKV_PS_4", "CKV_PS_5"]
 
 
@@ -89,3 +94,73 @@ def test_the_projects_checks_catch_what_they_are_for(tmp_path):
     }
     expected = zip(CUSTOM, BAD, strict=True)
     assert set(expected) <= failed
+
+
+def zizmor(folder: Path) -> list[str]:
+    """zizmor's findings (audit names) on the workflows under folder, at its default persona."""
+    result = subprocess.run(
+        [str(ZIZMOR), "--offline", "--format", "json", str(folder)],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.stdout.strip(), result.stderr  # exit codes 10+ are findings, read below
+    return sorted(f"{f['ident']}: {f['desc']}" for f in json.loads(result.stdout))
+
+
+def actionlint(files: list[Path]) -> list[str]:
+    """actionlint's errors on the given workflow files (kind and message)."""
+    result = subprocess.run(
+        [str(ACTIONLINT), "-format", "{{json .}}", *map(str, files)],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode in (0, 1), result.stderr  # 1: errors found, which the tests read
+    return [f"{e['filepath']}:{e['line']} {e['kind']}: {e['message']}" for e in json.loads(
+        result.stdout or "[]")]  # fmt: skip
+
+
+def test_zizmor_finds_nothing_in_the_workflows():
+    assert WORKFLOWS
+    assert zizmor(ROOT / ".github") == []
+
+
+def test_actionlint_finds_nothing_in_the_workflows():
+    assert actionlint(WORKFLOWS) == []
+
+
+# Pinning: a tag can be moved to other code, a commit hash cannot (GitHub's "Security hardening
+# for GitHub Actions": https://docs.github.com/en/actions/security-for-github-actions/
+# security-guides/security-hardening-for-github-actions#using-third-party-actions).
+USES = re.compile(r"^\s*(?:-\s+)?uses:\s*(\S+)(.*)$", re.MULTILINE)
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_every_action_is_pinned_to_a_commit_with_its_version_beside_it(path):
+    uses = USES.findall(path.read_text())
+    assert uses
+    for ref, rest in uses:
+        assert re.fullmatch(r"[\w.-]+/[\w./-]+@[0-9a-f]{40}", ref), ref
+        assert re.fullmatch(r"\s+# v\d+\.\d+\.\d+", rest), f"{ref}: no '# vX.Y.Z' comment"
+
+
+BAD_WORKFLOW = """\
+name: bad
+on: push
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+        with:
+          persist-credential: false
+      - run: echo "${{ github.event.head_commit.message }}"
+"""  # a tag-pinned checkout keeping its token, an input misspelt, an injectable expression
+
+
+def test_the_workflow_scanners_catch_what_they_are_for(tmp_path):
+    workflow = tmp_path / ".github" / "workflows" / "bad.yml"
+    workflow.parent.mkdir(parents=True)
+    workflow.write_text(BAD_WORKFLOW)
+    found = {finding.split(":")[0] for finding in zizmor(tmp_path / ".github")}
+    assert {"unpinned-uses", "artipacked", "template-injection"} <= found
+    errors = "\n".join(actionlint([workflow]))
+    assert 'input "persist-credential" is not defined' in errors
+    assert "potentially untrusted" in errors
