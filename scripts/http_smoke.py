@@ -13,11 +13,14 @@ installs nothing more than Sceptre needs.
 """
 
 import argparse
+import http.client
 import math
+import os
 import ssl
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections import Counter
 from collections.abc import Callable
@@ -77,7 +80,7 @@ def get(url: str, timeout: float) -> Answer:
     except urllib.error.HTTPError as error:  # a 4xx/5xx answer: keep its status and body
         body = error.read(65536).decode("utf-8", "replace")
         return Answer(error.code, body, time.monotonic() - start)
-    except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as error:
+    except (OSError, http.client.HTTPException) as error:  # URLError, timeouts, resets...
         reason = getattr(error, "reason", error)
         if isinstance(reason, ssl.SSLCertVerificationError):
             text = (
@@ -177,7 +180,20 @@ def stack_url(environment: str, call: AwsCall | None = None) -> str:
             f"stack {stack} ({found['StackStatus']}) has no Url output: "
             f"finish launching {environment}, or pass --url"
         )
-    return outputs["Url"]
+    url = outputs["Url"]
+    endpoint = os.environ.get("AWS_ENDPOINT_URL", "")
+    if _is_loopback(endpoint) and not _is_loopback(url):
+        raise SmokeFailed(
+            f"stack {stack}'s Url is {url}, but AWS is a local emulator ({endpoint}), whose "
+            "load balancers answer no HTTP: run the app locally and pass --url "
+            "http://127.0.0.1:PORT"
+        )
+    return url
+
+
+def _is_loopback(url: str) -> bool:
+    host = urllib.parse.urlsplit(url).hostname or ""
+    return host in ("127.0.0.1", "localhost", "::1")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -189,6 +189,29 @@ def test_the_url_is_the_load_balancer_stacks_url_output(aws_env, aws, app_url, c
     assert f"GET {app_url}/hello answered 200" in capsys.readouterr().out
 
 
+def test_on_the_emulator_a_load_balancers_own_address_is_refused_before_any_request(
+    aws_env, aws, capsys
+):
+    # The emulator's load balancers have a DNS name but serve nothing (and the tests reach no
+    # host but 127.0.0.1): the smoke test says to pass --url instead of waiting two minutes.
+    stack = "product-service-prod-load-balancer"
+    dns = "product-service-prod-1234567890.us-east-1.elb.amazonaws.com"
+    template = {
+        "Resources": {"Handle": {"Type": "AWS::CloudFormation::WaitConditionHandle"}},
+        "Outputs": {"Url": {"Value": f"http://{dns}"}},
+    }
+    cloudformation = aws("cloudformation")
+    cloudformation.create_stack(StackName=stack, TemplateBody=json.dumps(template))
+    try:
+        assert http_smoke.main(["prod"]) == 1
+    finally:
+        cloudformation.delete_stack(StackName=stack)
+    err = capsys.readouterr().err
+    assert f"Url is http://{dns}, but AWS is a local emulator" in err
+    assert "pass --url http://127.0.0.1:PORT" in err
+    assert "waiting" not in err
+
+
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_the_default_path_is_the_load_balancers_health_check_path(env):
     config = yaml.safe_load((ROOT / "config" / env / "config.yaml").read_text())
