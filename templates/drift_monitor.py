@@ -144,6 +144,10 @@ class DriftMonitor(SceptreCdkStack):
                 report_build_status=False,
             ),
             environment=codebuild.BuildEnvironment(
+                # aws/codebuild/standard:7.0 (Ubuntu 22.04, Python 3.11), as the pipelines' projects
+                # (templates/macros.j2): a named major version, which CodeBuild patches and caches
+                # on its hosts; "7.0-<x.y.z>" would pin one patch level but lose the cache
+                # (https://docs.aws.amazon.com/codebuild/latest/userguide/build-env-ref-available.html).
                 build_image=codebuild.LinuxBuildImage.STANDARD_7_0,
                 compute_type=codebuild.ComputeType.SMALL,
                 environment_variables={

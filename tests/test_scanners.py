@@ -164,3 +164,16 @@ def test_the_workflow_scanners_catch_what_they_are_for(tmp_path):
     errors = "\n".join(actionlint([workflow]))
     assert 'input "persist-credential" is not defined' in errors
     assert "potentially untrusted" in errors
+
+
+def test_the_image_base_is_pinned_by_digest_with_its_tag_beside_it():
+    # A tag moves to each new build of the image; a digest names one manifest for good
+    # (https://docs.docker.com/reference/dockerfile/#from: FROM [--platform] <image>[@<digest>]).
+    # Dockerfile comments stand on their own line (a # after an instruction is an argument).
+    lines = (ROOT / "app" / "Dockerfile").read_text().splitlines()
+    froms = [i for i, line in enumerate(lines) if line.upper().startswith("FROM ")]
+    assert froms
+    for i in froms:
+        image = lines[i].split()[1]
+        assert re.fullmatch(r"public\.ecr\.aws/docker/library/[\w.-]+@sha256:[0-9a-f]{64}", image)
+        assert re.fullmatch(r"# [\w.-]+:[\w.-]+", lines[i - 1]), "the tag, in a comment above"
