@@ -1,0 +1,317 @@
+"""The emulator's drift-aware change sets (CreateChangeSet with DeploymentMode REVERT_DRIFT).
+
+Each test creates a small stack of one resource kind on the session emulator, changes it by
+hand through the service's API, asks for a drift-aware change set, checks DescribeChangeSet's
+answer against AWS's documentation, executes it and checks the live value and a new drift
+detection. Expected values come from "Using drift-aware change sets"
+(https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/drift-aware-change-sets.html,
+below: GUIDE), the API reference of DescribeChangeSet's ResourceChange and
+ResourceChangeDetail (https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/
+API_ResourceChange.html, API_ResourceTargetDefinition.html) and the launch post
+(https://aws.amazon.com/blogs/devops/
+safely-handle-configuration-drift-with-cloudformation-drift-aware-change-sets/, below: POST).
+"""
+
+import json
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+GUIDE = (
+    "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/drift-aware-change-sets.html"
+)
+
+
+@pytest.fixture(scope="module")
+def aws(emulator) -> Callable[[str], Any]:
+    """Clients of the session emulator, shared by the module's tests."""
+    clients: dict[str, Any] = {}
+
+    def client(service: str) -> Any:
+        if service not in clients:
+            clients[service] = emulator.client(service)
+        return clients[service]
+
+    return client
+
+
+@pytest.fixture(scope="module")
+def vpc(aws) -> tuple[str, list[str]]:
+    ec2 = aws("ec2")
+    found = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]
+    subnets = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [found["VpcId"]]}])
+    return found["VpcId"], [s["SubnetId"] for s in subnets["Subnets"]][:2]
+
+
+def wait_for(check: Callable[[], Any], limit: float = 30) -> Any:
+    """check()'s first truthy answer, polled every 0.1 s."""
+    deadline = time.monotonic() + limit
+    while True:
+        answer = check()
+        if answer or time.monotonic() > deadline:
+            return answer
+        time.sleep(0.1)
+
+
+def create_stack(aws, template: dict, **extra: Any) -> str:
+    name = f"revert-{uuid.uuid4().hex[:8]}"
+    cfn = aws("cloudformation")
+    cfn.create_stack(StackName=name, TemplateBody=json.dumps(template), **extra)
+    status = wait_for(
+        lambda: (
+            (s := cfn.describe_stacks(StackName=name)["Stacks"][0]["StackStatus"])
+            != "CREATE_IN_PROGRESS"
+            and s
+        )
+    )
+    assert status == "CREATE_COMPLETE"
+    return name
+
+
+def physical_id(aws, stack: str, logical_id: str) -> str:
+    found = aws("cloudformation").describe_stack_resource(
+        StackName=stack, LogicalResourceId=logical_id
+    )
+    return found["StackResourceDetail"]["PhysicalResourceId"]
+
+
+def revert_change_set(aws, stack: str) -> dict:
+    """Create a drift-aware change set with the stack's template and describe it."""
+    cfn = aws("cloudformation")
+    name = f"revert-{uuid.uuid4().hex[:6]}"
+    cfn.create_change_set(
+        StackName=stack,
+        ChangeSetName=name,
+        ChangeSetType="UPDATE",
+        UsePreviousTemplate=True,
+        DeploymentMode="REVERT_DRIFT",
+    )
+    return cfn.describe_change_set(StackName=stack, ChangeSetName=name)
+
+
+def execute(aws, stack: str, change_set: dict) -> str:
+    """Execute the change set; the stack's status once it settles."""
+    cfn = aws("cloudformation")
+    cfn.execute_change_set(StackName=stack, ChangeSetName=change_set["ChangeSetId"])
+    return wait_for(
+        lambda: (
+            not (s := cfn.describe_stacks(StackName=stack)["Stacks"][0]["StackStatus"]).endswith(
+                "IN_PROGRESS"
+            )
+            and s
+        )
+    )
+
+
+def detect(aws, stack: str) -> str:
+    """A new drift detection's StackDriftStatus."""
+    cfn = aws("cloudformation")
+    detection = cfn.detect_stack_drift(StackName=stack)["StackDriftDetectionId"]
+    status = wait_for(
+        lambda: (
+            (s := cfn.describe_stack_drift_detection_status(StackDriftDetectionId=detection))[
+                "DetectionStatus"
+            ]
+            != "DETECTION_IN_PROGRESS"
+            and s
+        )
+    )
+    return status["StackDriftStatus"]
+
+
+def changes(change_set: dict) -> dict[str, dict]:
+    return {
+        c["ResourceChange"]["LogicalResourceId"]: c["ResourceChange"] for c in change_set["Changes"]
+    }
+
+
+# --- security group rules and log retention ------------------------------------------------
+
+
+def firewall_template(vpc_id: str) -> dict:
+    """A security group open on 443 inside the VPC, and two log groups."""
+    return {
+        "Resources": {
+            "Group": {
+                "Type": "AWS::EC2::SecurityGroup",
+                "Properties": {
+                    "GroupDescription": "tasks",
+                    "VpcId": vpc_id,
+                    "SecurityGroupIngress": [
+                        {
+                            "IpProtocol": "tcp",
+                            "FromPort": 443,
+                            "ToPort": 443,
+                            "CidrIp": "10.0.0.0/16",
+                        }
+                    ],
+                    "SecurityGroupEgress": [
+                        {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "CidrIp": "0.0.0.0/0"}
+                    ],
+                },
+            },
+            "Logs": {
+                "Type": "AWS::Logs::LogGroup",
+                "Properties": {
+                    "LogGroupName": f"/revert/{uuid.uuid4().hex[:8]}",
+                    "RetentionInDays": 30,
+                },
+            },
+            "Untouched": {
+                "Type": "AWS::Logs::LogGroup",
+                "Properties": {
+                    "LogGroupName": f"/revert/{uuid.uuid4().hex[:8]}",
+                    "RetentionInDays": 7,
+                },
+            },
+        }
+    }
+
+
+SSH_FROM_ANYWHERE = {
+    "IpProtocol": "tcp",
+    "FromPort": 22,
+    "ToPort": 22,
+    "IpRanges": [{"CidrIp": "0.0.0.0/0"}],
+}
+
+
+def open_ssh_and_keep_logs_a_day(aws, stack: str) -> tuple[str, str]:
+    group = physical_id(aws, stack, "Group")
+    logs = physical_id(aws, stack, "Logs")
+    aws("ec2").authorize_security_group_ingress(GroupId=group, IpPermissions=[SSH_FROM_ANYWHERE])
+    aws("logs").put_retention_policy(logGroupName=logs, retentionInDays=1)
+    return group, logs
+
+
+def ingress_ports(aws, group: str) -> list[int]:
+    found = aws("ec2").describe_security_groups(GroupIds=[group])["SecurityGroups"][0]
+    return sorted(p.get("FromPort") for p in found["IpPermissions"])
+
+
+def retention(aws, name: str) -> int | None:
+    groups = aws("logs").describe_log_groups(logGroupNamePrefix=name)["logGroups"]
+    return next(g for g in groups if g["logGroupName"] == name).get("retentionInDays")
+
+
+def test_an_ssh_rule_and_a_retention_changed_by_hand_are_previewed_and_reverted(aws, vpc):
+    stack = create_stack(aws, firewall_template(vpc[0]))
+    group, logs = open_ssh_and_keep_logs_a_day(aws, stack)
+
+    change_set = revert_change_set(aws, stack)
+
+    # Drift to revert: the change set can be executed (POST, scenario 2).
+    assert (change_set["Status"], change_set["ExecutionStatus"]) == ("CREATE_COMPLETE", "AVAILABLE")
+    # DescribeChangeSet: DeploymentMode and StackDriftStatus, "only present for drift-aware
+    # change sets" (API_DescribeChangeSet.html).
+    assert (change_set["DeploymentMode"], change_set["StackDriftStatus"]) == (
+        "REVERT_DRIFT",
+        "DRIFTED",
+    )
+    found = changes(change_set)
+    # A resource in sync has nothing to put back: only the two drifted ones are listed.
+    assert set(found) == {"Group", "Logs"}
+    for change in found.values():
+        # Properties changed in place: Modify, no replacement (API_ResourceChange.html).
+        assert (change["Action"], change["Replacement"], change["Scope"]) == (
+            "Modify",
+            "False",
+            ["Properties"],
+        )
+        assert change["ResourceDriftStatus"] == "MODIFIED"
+        for detail in change["Details"]:
+            # The before value is the live one, the after value the template's (GUIDE,
+            # "BeforeValueFrom"; API_ResourceTargetDefinition.html: AfterValueFrom TEMPLATE).
+            assert (detail["Target"]["BeforeValueFrom"], detail["Target"]["AfterValueFrom"]) == (
+                "ACTUAL_STATE",
+                "TEMPLATE",
+            )
+            assert detail["Target"]["Attribute"] == "Properties"
+
+    (rule,) = found["Group"]["Details"]
+    assert rule["Target"]["Name"] == "SecurityGroupIngress"
+    # The rule added by hand is not in the template: the change removes it (POST, scenario 2:
+    # "the SSH rule ... is not present in the proposed resource state ... will be removed").
+    assert rule["Target"]["AttributeChangeType"] == "Remove"
+    assert json.loads(rule["Target"]["BeforeValue"])["FromPort"] == 22
+    assert "AfterValue" not in rule["Target"]
+
+    (days,) = found["Logs"]["Details"]
+    target = days["Target"]
+    assert (target["Name"], target["Path"]) == ("RetentionInDays", "/Properties/RetentionInDays")
+    assert (target["BeforeValue"], target["AfterValue"], target["AttributeChangeType"]) == (
+        "1",
+        "30",
+        "Modify",
+    )
+    # Drift: the previous deployment's value and the live one (GUIDE, "Drift").
+    assert (target["Drift"]["PreviousValue"], target["Drift"]["ActualValue"]) == ("30", "1")
+    # BeforeContext / AfterContext: the resource's properties before and after, as JSON.
+    before = json.loads(found["Logs"]["BeforeContext"])["Properties"]
+    after = json.loads(found["Logs"]["AfterContext"])["Properties"]
+    assert (before["RetentionInDays"], after["RetentionInDays"]) == ("1", "30")
+
+    # Executed, it is an update like any other (POST, figure 13: stack events of the update).
+    assert execute(aws, stack, change_set) == "UPDATE_COMPLETE"
+    assert ingress_ports(aws, group) == [443]
+    assert retention(aws, logs) == 30
+    assert detect(aws, stack) == "IN_SYNC"
+
+
+def test_a_stack_without_drift_gets_a_change_set_with_nothing_to_do(aws, vpc):
+    stack = create_stack(aws, firewall_template(vpc[0]))
+
+    change_set = revert_change_set(aws, stack)
+
+    # Same template, same parameters, no drift: like any change set without changes, it
+    # fails and cannot be executed (using-cfn-updating-stacks-changesets-create.html).
+    assert (change_set["Status"], change_set["ExecutionStatus"]) == ("FAILED", "UNAVAILABLE")
+    assert "didn't contain changes" in change_set["StatusReason"]
+    assert change_set["StackDriftStatus"] == "IN_SYNC"
+    assert change_set["Changes"] == []
+
+
+def test_a_stack_policy_that_denies_the_update_rolls_the_revert_back(aws, vpc):
+    policy = {
+        "Statement": [
+            {"Effect": "Allow", "Action": "Update:*", "Principal": "*", "Resource": "*"},
+            {
+                "Effect": "Deny",
+                "Action": "Update:Modify",
+                "Principal": "*",
+                "Resource": "LogicalResourceId/Logs",
+            },
+        ]
+    }
+    stack = create_stack(aws, firewall_template(vpc[0]), StackPolicyBody=json.dumps(policy))
+    group, logs = open_ssh_and_keep_logs_a_day(aws, stack)
+    change_set = revert_change_set(aws, stack)
+    assert set(changes(change_set)) == {"Group", "Logs"}
+
+    # The policy is enforced when the change set runs, as for any update
+    # (protect-stack-resources.html): the denied resource fails, the stack rolls back, and a
+    # drift-aware rollback restores "their actual pre-deployment state" (GUIDE).
+    assert execute(aws, stack, change_set) == "UPDATE_ROLLBACK_COMPLETE"
+    events = aws("cloudformation").describe_stack_events(StackName=stack)["StackEvents"]
+    failed = [e for e in events if e["ResourceStatus"] == "UPDATE_FAILED"]
+    assert [e["LogicalResourceId"] for e in failed] == ["Logs"]
+    assert failed[0]["ResourceStatusReason"].startswith("Action denied by stack policy")
+    assert retention(aws, logs) == 1
+    assert ingress_ports(aws, group) == [22, 443]
+    assert detect(aws, stack) == "DRIFTED"
+
+
+def test_only_update_change_sets_can_revert_drift(aws):
+    with pytest.raises(ClientError) as refused:
+        aws("cloudformation").create_change_set(
+            StackName=f"revert-{uuid.uuid4().hex[:8]}",
+            ChangeSetName="new",
+            ChangeSetType="CREATE",
+            TemplateBody=json.dumps({"Resources": {"T": {"Type": "AWS::SNS::Topic"}}}),
+            DeploymentMode="REVERT_DRIFT",
+        )
+    assert refused.value.response["Error"]["Code"] == "ValidationError"
