@@ -23,6 +23,7 @@ from tests.templates import ENVIRONMENTS, ROOT
 
 # Loopback tries need no waiting: poll fast, give up fast.
 FAST = ["--interval", "0.05", "--timeout", "0.5", "--request-timeout", "2"]
+FAIL_FAST = ["--interval", "0.05", "--timeout", "0.1", "--request-timeout", "2"]  # a few tries
 
 # Node prints the port the kernel chose: the app's own handler, bound to loopback only.
 LISTEN = (
@@ -98,7 +99,7 @@ def test_an_app_answering_500_fails_naming_the_url_statuses_and_body(stand_in):
     url = stand_in(lambda n: (500, "Error: database unreachable"))
     # As the pipeline runs it: a process, whose exit code fails the CodeBuild phase.
     result = subprocess.run(
-        [sys.executable, "-m", "scripts.http_smoke", "dev", "--url", url, *FAST],
+        [sys.executable, "-m", "scripts.http_smoke", "dev", "--url", url, *FAIL_FAST],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -114,14 +115,14 @@ def test_an_app_answering_500_fails_naming_the_url_statuses_and_body(stand_in):
 
 def test_a_wrong_body_fails_even_with_200(stand_in, capsys):
     url = stand_in(lambda n: (200, "<html>default nginx page</html>"))
-    assert http_smoke.main(["dev", "--url", url, *FAST]) == 1
+    assert http_smoke.main(["dev", "--url", url, *FAIL_FAST]) == 1
     err = capsys.readouterr().err
     assert "seen: 200 x" in err
     assert "expected: 200 'hello'" in err
 
 
 def test_a_path_the_app_does_not_serve_fails_with_its_404(app_url, capsys):
-    assert http_smoke.main(["dev", "--url", app_url, "--path", "/missing", *FAST]) == 1
+    assert http_smoke.main(["dev", "--url", app_url, "--path", "/missing", *FAIL_FAST]) == 1
     assert "first unexpected answer: 404 'not found\\n'" in capsys.readouterr().err
 
 
@@ -148,7 +149,7 @@ def test_a_burst_with_one_error_in_five_fails_with_its_error_rate(stand_in, caps
 
 def test_nothing_listening_fails_with_the_connection_error(capsys):
     url = f"http://127.0.0.1:{free_port()}"
-    assert http_smoke.main(["dev", "--url", url, *FAST]) == 1
+    assert http_smoke.main(["dev", "--url", url, *FAIL_FAST]) == 1
     err = capsys.readouterr().err
     assert f"url: {url}/hello" in err
     assert "first error: ConnectionRefusedError" in err
