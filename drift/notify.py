@@ -18,11 +18,12 @@ def topics(stacks: list[Stack]) -> dict[str, list[Stack]]:
     return by_topic
 
 
-def notify(stacks: list[Stack], results: list[StackDrift]) -> list[str]:
+def notify(stacks: list[Stack], results: list[StackDrift], postscript: str = "") -> list[str]:
     """Publish the report of each topic's stacks when one of them is not in sync.
 
     In-sync runs send nothing: a nightly "all fine" trains people to ignore the topic.
-    Returns the topics notified. Raises botocore errors: a lost alert must not pass silently.
+    postscript (what a revert did, say) follows the report. Returns the topics notified.
+    Raises botocore errors: a lost alert must not pass silently.
     """
     by_name = {r.stack: r for r in results}
     notified = []
@@ -32,7 +33,10 @@ def notify(stacks: list[Stack], results: list[StackDrift]) -> list[str]:
             continue
         groups = sorted({r.group for r in mine})
         text = table(groups, mine)
-        subject = f"Drift check {', '.join(groups)}: {text.splitlines()[0]}"
+        subject_line = text.splitlines()[0]
+        if postscript:
+            text += f"\n{postscript}"
+        subject = f"Drift check {', '.join(groups)}: {subject_line}"
         members[0].connection_manager.call(
             "sns",
             "publish",

@@ -66,7 +66,8 @@ def difference_rows(results: list[StackDrift]) -> list[tuple[str, str, str, str,
     ]
 
 
-def _columns(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
+def columns(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
+    """Rows under a header, as aligned plain-text columns."""
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
     return "\n".join(
         "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
@@ -76,10 +77,10 @@ def _columns(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
 
 def table(groups: list[str], results: list[StackDrift]) -> str:
     """The report as aligned plain text."""
-    text = f"{headline(groups, results)}\n\n{_columns(STACK_COLUMNS, stack_rows(results))}\n"
+    text = f"{headline(groups, results)}\n\n{columns(STACK_COLUMNS, stack_rows(results))}\n"
     differences = difference_rows(results)
     if differences:
-        text += f"\n{_columns(DIFFERENCE_COLUMNS, differences)}\n"
+        text += f"\n{columns(DIFFERENCE_COLUMNS, differences)}\n"
     return text
 
 

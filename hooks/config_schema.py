@@ -72,6 +72,8 @@ SCHEMA: dict[str, Any] = {
             "type": "string",
             "pattern": "^$|^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$",
         },
+        # The drift monitor reverts drift (drift-check ENV --revert --yes) or only reports it.
+        "auto_revert": {"type": "boolean"},
         "drift_source": {
             "type": "object",
             "additionalProperties": False,

@@ -6,6 +6,15 @@ which publishes to the stack's SNS topic when the environment drifted or could n
 checked. The project's role may run drift detection on this environment's stacks only,
 plus the read calls detection makes on the resource types the stacks deploy.
 
+With ``auto_revert`` (config/<env>/config.yaml) the runner runs ``drift-check ENV --revert
+--yes`` instead: it puts drifted workload stacks back with drift-aware change sets and still
+alerts the topic with what it found and did. Its role then gains the change-set actions on
+the workload stacks only (a revert of the pipeline or of this monitor, which would let the
+runner rewrite its own rights, is denied), and the rights of the update itself: with a
+CloudFormation service role (``service_role``) CloudFormation acts with that role, so the
+runner needs only iam:PassRole of it; without one CloudFormation acts with the runner's own
+rights, so it gets the service role's generated policies (``deploy_policies``).
+
 The read rights are generated (``python -m permissions.generate``) from the CloudFormation
 registry's read handler permissions of every resource type in the environment's stacks and
 arrive as ``runner_policies`` (policies/generated/<env>-drift-runner.json): managed policies
@@ -17,6 +26,10 @@ sceptre_user_data (see config/<env>/drift-monitor.yaml):
     schedule        an EventBridge schedule expression, e.g. cron(0 5 * * ? *)
     source          {owner, repo, branch}: the GitHub repository CodeBuild checks out
     runner_policies {policies: [policy documents]}, generated
+    auto_revert     true: revert drift of the workload stacks; false: report only
+    workload_stacks the stacks a revert may change, e.g. [cluster, load-balancer, service]
+    service_role    the CloudFormation service role's ARN, or "" for none
+    deploy_policies {policies: [...]}, generated: what the update needs without a service role
 """
 
 from typing import Any
@@ -63,6 +76,35 @@ def statements(
     ]
 
 
+def revert_statements(
+    prefix: str, workload_stacks: list[str], service_role: str
+) -> list[tuple[str, list[str], list[str]]]:
+    """(sid, actions, resources) a runner that reverts drift needs beside detection: drift-aware
+    change sets on the workload stacks (create, read, execute, delete; the stack's events to
+    say why an update failed), and with a service role, passing it to CloudFormation."""
+    found = [
+        (
+            "RevertDriftOfTheWorkloadStacks",
+            [
+                "cloudformation:CreateChangeSet",
+                "cloudformation:DeleteChangeSet",
+                "cloudformation:DescribeChangeSet",
+                "cloudformation:DescribeStackEvents",
+                "cloudformation:ExecuteChangeSet",
+            ],
+            [arn("cloudformation", f"stack/{prefix}{name}/*") for name in workload_stacks],
+        )
+    ]
+    if service_role:
+        found.append(("PassTheCloudFormationServiceRole", ["iam:PassRole"], [service_role]))
+    return found
+
+
+# iam:PassRole of the service role only to CloudFormation (docs.aws.amazon.com/IAM/latest/
+# UserGuide/reference_policies_iam-condition-keys.html#ck_PassedToService).
+PASS_TO_CLOUDFORMATION = {"StringEquals": {"iam:PassedToService": "cloudformation.amazonaws.com"}}
+
+
 def generated_policy(statements_: list[dict[str, Any]]) -> iam.PolicyDocument:
     """A policy document of statements from permissions.generate: ``${AWS::...}`` ARNs as
     Fn::Sub, so they name this stack's partition, region and account."""
@@ -78,8 +120,10 @@ def generated_policy(statements_: list[dict[str, Any]]) -> iam.PolicyDocument:
     )
 
 
-def buildspec(environment: str) -> dict[str, Any]:
-    """What CodeBuild runs: the project's own set-up, then drift-check for one environment."""
+def buildspec(environment: str, auto_revert: bool = False) -> dict[str, Any]:
+    """What CodeBuild runs: the project's own set-up, then drift-check for one environment
+    (with auto_revert: putting the drift back, without asking: nobody is there to answer)."""
+    revert = " --revert --yes" if auto_revert else ""
     return {
         "version": "0.2",
         "phases": {
@@ -87,9 +131,12 @@ def buildspec(environment: str) -> dict[str, Any]:
                 "runtime-versions": {"python": "3.11"},
                 "commands": ["make .venv/.installed"],
             },
-            # Exit 1 (drift) or 2 (not checked) fails the build; drift-check has published
-            # the report to DRIFT_TOPIC_ARN by then.
-            "build": {"commands": [f".venv/bin/drift-check {environment} --markdown report.md"]},
+            # Exit 1 (drift, or drift left after a revert) or 2 (not checked, or a revert
+            # failed) fails the build; drift-check has published the report to
+            # DRIFT_TOPIC_ARN by then.
+            "build": {
+                "commands": [f".venv/bin/drift-check {environment}{revert} --markdown report.md"]
+            },
         },
     }
 
@@ -107,14 +154,25 @@ class DriftMonitor(SceptreCdkStack):
         topic.node.default_child.add_property_override("KmsMasterKeyId", "alias/aws/sns")
 
         project_name = f"{prefix}drift-check"
+        auto_revert = bool(user.get("auto_revert", False))
+        service_role = user.get("service_role", "")
         role = iam.Role(
             self,
             "RunnerRole",
             assumed_by=iam.ServicePrincipal("codebuild.amazonaws.com"),
-            description=f"drift-check of the {environment} stacks: read-only",
+            description=f"drift-check of the {environment} stacks"
+            + (": reverts drift of the workload stacks" if auto_revert else ": read-only"),
         )
-        for sid, actions, resources in statements(prefix, project_name, topic.topic_arn):
-            role.add_to_policy(iam.PolicyStatement(sid=sid, actions=actions, resources=resources))
+        granted = statements(prefix, project_name, topic.topic_arn)
+        if auto_revert:
+            granted += revert_statements(prefix, user["workload_stacks"], service_role)
+        for sid, actions, resources in granted:
+            conditions = PASS_TO_CLOUDFORMATION if actions == ["iam:PassRole"] else None
+            role.add_to_policy(
+                iam.PolicyStatement(
+                    sid=sid, actions=actions, resources=resources, conditions=conditions
+                )
+            )
         topic.grant_publish(role)
         for number, policy in enumerate(user["runner_policies"]["policies"], start=1):
             iam.ManagedPolicy(
@@ -124,6 +182,17 @@ class DriftMonitor(SceptreCdkStack):
                 document=generated_policy(policy["Statement"]),
                 roles=[role],
             )
+
+        if auto_revert and not service_role:
+            # CloudFormation updates the stacks with the caller's rights: the runner's.
+            for number, policy in enumerate(user["deploy_policies"]["policies"], start=1):
+                iam.ManagedPolicy(
+                    self,
+                    f"GeneratedRevertRights{number}",
+                    description=f"Generated: what reverting drift updates in {environment}",
+                    document=generated_policy(policy["Statement"]),
+                    roles=[role],
+                )
 
         source = user["source"]
         project = codebuild.Project(
@@ -154,7 +223,7 @@ class DriftMonitor(SceptreCdkStack):
                     "DRIFT_TOPIC_ARN": codebuild.BuildEnvironmentVariable(value=topic.topic_arn)
                 },
             ),
-            build_spec=codebuild.BuildSpec.from_object(buildspec(environment)),
+            build_spec=codebuild.BuildSpec.from_object(buildspec(environment, auto_revert)),
             timeout=cdk.Duration.minutes(20),
         )
 

@@ -14,6 +14,7 @@ from permissions import reference
 from tests.templates import ENVIRONMENTS, ROOT, only, render, resources
 
 SCHEDULES = {"dev": "cron(0 5 * * ? *)", "prod": "rate(6 hours)"}
+REVERTS = {"dev": True, "prod": False}  # auto_revert in config/<env>/config.yaml
 
 
 def monitor(env: str) -> dict:
@@ -67,8 +68,10 @@ def test_runner_runs_drift_check_of_its_environment_and_alerts_the_topic(env):
     project = only(template, "AWS::CodeBuild::Project")["Properties"]
     assert project["Name"] == f"product-service-{env}-drift-check"
     buildspec = json.loads(project["Source"]["BuildSpec"])
+    # auto_revert (dev) reverts without asking; tests/test_auto_revert.py tests what it grants.
+    revert = " --revert --yes" if REVERTS[env] else ""
     assert buildspec["phases"]["build"]["commands"] == [
-        f".venv/bin/drift-check {env} --markdown report.md"
+        f".venv/bin/drift-check {env}{revert} --markdown report.md"
     ]
     topic_id = next(iter(resources(template, "AWS::SNS::Topic")))
     variables = {v["Name"]: v["Value"] for v in project["Environment"]["EnvironmentVariables"]}
@@ -112,7 +115,12 @@ def test_runner_role_is_scoped_to_this_environment(env):
     # The service is named by CloudFormation after its stack, in the environment's cluster.
     assert services.endswith(f':service/product-service-{env}/product-service-{env}-service-*"}}')
     writes = [a for a in actions if a.split(":")[1].startswith(("Put", "Create", "Update"))]
-    assert sorted(writes) == ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"]
+    if not REVERTS[env]:  # a reverting runner writes what the update changes (test_auto_revert)
+        assert sorted(writes) == [
+            "logs:CreateLogGroup",
+            "logs:CreateLogStream",
+            "logs:PutLogEvents",
+        ]
     assert all(
         "/aws/codebuild/" in scope(r) for r in as_list(actions["logs:PutLogEvents"]["Resource"])
     )

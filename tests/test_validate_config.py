@@ -63,7 +63,7 @@ def test_the_hook_stops_the_launch_with_the_first_problem(capsys):
 def test_the_hook_is_first_before_launch():
     for env in ENVIRONMENTS:
         hooks = stack_config(env)[f"{env}/cluster"].hooks["before_launch"]
-        assert [type(h).__name__ for h in hooks] == ["ValidateConfig", "Preflight"]
+        assert [type(h).__name__ for h in hooks] == ["ValidateConfig", "Preflight", "DriftPreview"]
 
 
 def test_cross_field_problems_are_reported_alongside_schema_problems():
