@@ -21,6 +21,10 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from emulator.tests.stacks import fargate_service
+from emulator.tests.test_fidelity_lb import IMAGE as LB_IMAGE
+from emulator.tests.test_fidelity_lb import template as lb_template
+
 GUIDE = (
     "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/drift-aware-change-sets.html"
 )
@@ -315,3 +319,110 @@ def test_only_update_change_sets_can_revert_drift(aws):
             DeploymentMode="REVERT_DRIFT",
         )
     assert refused.value.response["Error"]["Code"] == "ValidationError"
+
+
+# --- the service stack: scaling range, service, target group, load balancer ----------------
+
+
+def service_stack(aws, subnets: list[str]) -> str:
+    """test_fidelity_lb's service stack (autoscaling owns the desired count, as in
+    templates/service.yaml.j2), its grace period declared."""
+    vpc_id = aws("ec2").describe_subnets(SubnetIds=subnets[:1])["Subnets"][0]["VpcId"]
+    name = f"revert-{uuid.uuid4().hex[:8]}"
+    template = lb_template(name, Service__HealthCheckGracePeriodSeconds=60)
+    cfn = aws("cloudformation")
+    cfn.create_stack(
+        StackName=name,
+        TemplateBody=json.dumps(template),
+        Parameters=[
+            {"ParameterKey": "Image", "ParameterValue": LB_IMAGE},
+            {"ParameterKey": "VpcId", "ParameterValue": vpc_id},
+            {"ParameterKey": "SubnetIds", "ParameterValue": ",".join(subnets)},
+        ],
+    )
+    status = wait_for(
+        lambda: (
+            (s := cfn.describe_stacks(StackName=name)["Stacks"][0]["StackStatus"])
+            != "CREATE_IN_PROGRESS"
+            and s
+        )
+    )
+    assert status == "CREATE_COMPLETE"
+    return name
+
+
+def test_scaling_range_service_and_load_balancing_settings_are_reverted(aws, vpc):
+    stack = service_stack(aws, vpc[1])
+    cluster = stack
+    service_arn = physical_id(aws, stack, "Service")
+    target_group = physical_id(aws, stack, "TargetGroup")
+    load_balancer = physical_id(aws, stack, "LoadBalancer")
+    scaling, ecs, elb = aws("application-autoscaling"), aws("ecs"), aws("elbv2")
+    resource_id = f"service/{cluster}/{service_arn.rsplit('/', 1)[1]}"
+    # By hand: the scaling range, the grace period, the count, two attributes, a health check.
+    scaling.register_scalable_target(
+        ServiceNamespace="ecs",
+        ResourceId=resource_id,
+        ScalableDimension="ecs:service:DesiredCount",
+        MinCapacity=1,
+        MaxCapacity=50,
+    )
+    ecs.update_service(
+        cluster=cluster, service=service_arn, healthCheckGracePeriodSeconds=600, desiredCount=7
+    )
+    elb.modify_target_group_attributes(
+        TargetGroupArn=target_group,
+        Attributes=[{"Key": "deregistration_delay.timeout_seconds", "Value": "300"}],
+    )
+    elb.modify_target_group(TargetGroupArn=target_group, HealthCheckPath="/")
+    elb.modify_load_balancer_attributes(
+        LoadBalancerArn=load_balancer,
+        Attributes=[{"Key": "routing.http.drop_invalid_header_fields.enabled", "Value": "false"}],
+    )
+
+    change_set = revert_change_set(aws, stack)
+
+    found = changes(change_set)
+    assert set(found) == {"ScalableTarget", "Service", "TargetGroup", "LoadBalancer"}
+    names = {k: {d["Target"]["Name"] for d in v["Details"]} for k, v in found.items()}
+    assert names["ScalableTarget"] == {"MinCapacity", "MaxCapacity"}
+    assert names["TargetGroup"] == {"TargetGroupAttributes", "HealthCheckPath"}
+    assert names["LoadBalancer"] == {"LoadBalancerAttributes"}
+    # The count a ScalableTarget of the stack manages is AWS-managed: its drift is kept
+    # (GUIDE, "AWS-managed properties": "the desired count of an Amazon Elastic Container
+    # Service" service), and the template does not declare it anyway.
+    assert names["Service"] == {"HealthCheckGracePeriodSeconds"}
+
+    assert execute(aws, stack, change_set) == "UPDATE_COMPLETE"
+    (target,) = scaling.describe_scalable_targets(
+        ServiceNamespace="ecs", ResourceIds=[resource_id]
+    )["ScalableTargets"]
+    assert (target["MinCapacity"], target["MaxCapacity"]) == (2, 10)
+    (service,) = ecs.describe_services(cluster=cluster, services=[service_arn])["services"]
+    assert service["healthCheckGracePeriodSeconds"] == 60
+    assert service["desiredCount"] == 7
+    attributes = elb.describe_target_group_attributes(TargetGroupArn=target_group)["Attributes"]
+    assert {"Key": "deregistration_delay.timeout_seconds", "Value": "30"} in attributes
+    (group,) = elb.describe_target_groups(TargetGroupArns=[target_group])["TargetGroups"]
+    assert group["HealthCheckPath"] == "/hello"
+    attributes = elb.describe_load_balancer_attributes(LoadBalancerArn=load_balancer)
+    assert {
+        "Key": "routing.http.drop_invalid_header_fields.enabled",
+        "Value": "true",
+    } in attributes["Attributes"]
+    assert detect(aws, stack) == "IN_SYNC"
+
+
+def test_a_service_count_no_scalable_target_manages_is_reverted(aws, vpc):
+    stack = create_stack(aws, fargate_service(vpc[1][0]))
+    service_arn = physical_id(aws, stack, "Service")
+    cluster = physical_id(aws, stack, "Cluster")
+    aws("ecs").update_service(cluster=cluster, service=service_arn, desiredCount=4)
+
+    change_set = revert_change_set(aws, stack)
+
+    (detail,) = changes(change_set)["Service"]["Details"]
+    assert (detail["Target"]["Name"], detail["Target"]["AfterValue"]) == ("DesiredCount", "1")
+    assert execute(aws, stack, change_set) == "UPDATE_COMPLETE"
+    (service,) = aws("ecs").describe_services(cluster=cluster, services=[service_arn])["services"]
+    assert service["desiredCount"] == 1
