@@ -1,0 +1,218 @@
+"""The pipelines' stages, run as CodePipeline would run them, on the emulator.
+
+The emulator creates pipelines and build projects (emulator/delivery.py) but runs neither.
+These helpers play each stage from what the launched pipeline declares (its stages read back
+with GetPipeline, each build project's buildspec, variables and role with
+BatchGetProjects), as a mock for what no emulator offers:
+
+- a CodeBuild action runs its buildspec's commands in bash in a copy of its input artifact,
+  signed as the project's service role (so the emulator enforces that role's policies), with
+  the project's and the action's environment variables; ``sceptre`` lines run in this
+  process (tests/roles.sceptre_in_process), which is much faster than a new process;
+- `docker` and `aws` are the stand-ins of tests/codebuild_tools.py (no Docker engine here);
+- an S3 deploy action puts its input artifact, zipped, at its bucket and key, and an S3
+  source action reads it back, as CodePipeline does.
+"""
+
+import io
+import json
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import zipfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from emulator.process import ROOT, Emulator
+from tests.roles import assume, sceptre_in_process
+
+# CODE_ZIP source artifacts hold the repository's files, not what is ignored or generated.
+SKIPPED = {".git", ".venv", ".venv-emulator", ".venv-tools", ".venv-scanners", "node_modules"}
+
+
+@dataclass
+class Stage:
+    """One stage's one action, as GetPipeline declares it."""
+
+    name: str
+    provider: str
+    configuration: dict[str, Any]
+
+
+@dataclass
+class Ran:
+    """What a stage printed, command by command."""
+
+    output: list[str] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        """Everything the stage printed."""
+        return "\n".join(self.output)
+
+
+class StageFailed(AssertionError):
+    """A command of a stage exited non-zero; the message holds what it printed."""
+
+
+def stages(emulator: Emulator, pipeline: str) -> list[Stage]:
+    """The pipeline's stages in order, each with its one action's provider and configuration."""
+    declared = emulator.client("codepipeline").get_pipeline(name=pipeline)["pipeline"]["stages"]
+    found = []
+    for stage in declared:
+        (action,) = stage["actions"]
+        found.append(
+            Stage(stage["name"], action["actionTypeId"]["provider"], action["configuration"])
+        )
+    return found
+
+
+def checkout(destination: Path, files: Iterable[str] | None = None) -> Path:
+    """The repository's tracked files as they are in the working tree, copied to destination
+    (a CodeStar connection's CODE_ZIP artifact of the commit a user pushed)."""
+    if files is None:
+        listed = subprocess.run(
+            ["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True
+        )
+        files = listed.stdout.split()
+    for name in files:
+        if set(Path(name).parts) & SKIPPED or not (ROOT / name).is_file():
+            continue
+        target = destination / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, target)
+    return destination
+
+
+def stand_ins(folder: Path) -> Path:
+    """A folder of `docker` and `aws` commands that run tests/codebuild_tools.py."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for tool in ("docker", "aws"):
+        shim = folder / tool
+        shim.write_text(
+            f'#!/bin/sh\ncd {ROOT} && exec {sys.executable} -m tests.codebuild_tools {tool} "$@"\n'
+        )
+        shim.chmod(0o755)
+    return folder
+
+
+def _project(emulator: Emulator, name: str) -> dict[str, Any]:
+    (project,) = emulator.client("codebuild").batch_get_projects(names=[name])["projects"]
+    return project
+
+
+def _expand(text: str, env: dict[str, str]) -> str:
+    """$NAME and ${NAME} replaced as bash replaces them (unset: empty)."""
+    return re.sub(r"\$\{?([A-Za-z_]\w*)\}?", lambda m: env.get(m[1], ""), text)
+
+
+ASSIGNMENT = re.compile(r"^([A-Za-z_]\w*)=\$\((.*)\)$")
+PLAIN_ASSIGNMENT = re.compile(r"^([A-Za-z_]\w*)=(\"?)(\$\w+|\w*)\2$")
+
+
+def _bash(command: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        ["bash", "-c", "set -euo pipefail\n" + command],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def run_commands(commands: list[str], env: dict[str, str], cwd: Path) -> Ran:
+    """A buildspec phase's commands, one at a time, as CodeBuild's bash runs them: `NAME=$(...)`
+    and `NAME=$OTHER` set a variable for the commands after it, `sceptre ...` runs in this
+    process, anything else in bash. Raises StageFailed at the first command that fails."""
+    env, ran = dict(env), Ran()
+    for command in commands:
+        if match := ASSIGNMENT.match(command):
+            result = _bash(match[2], env, cwd)
+            env[match[1]] = result.stdout.strip()
+            outputs = (result.stderr,)
+            code = result.returncode
+        elif match := PLAIN_ASSIGNMENT.match(command):
+            env[match[1]] = _expand(match[3], env)
+            outputs, code = (), 0
+        elif command.startswith("sceptre "):
+            words = shlex.split(_expand(command, env))[1:]
+            result = sceptre_in_process(cwd, env, *words)
+            outputs, code = (result.stdout, result.stderr), result.returncode
+        else:
+            result = _bash(command, env, cwd)
+            outputs, code = (result.stdout, result.stderr), result.returncode
+        ran.output += [f"$ {command}", *(o for o in outputs if o)]
+        if code != 0:
+            raise StageFailed(f"{command!r} exited {code}:\n{ran.text}")
+    return ran
+
+
+def run_codebuild(
+    emulator: Emulator,
+    project_name: str,
+    source: Path,
+    variables: dict[str, str] | None = None,
+    tools: Path | None = None,
+) -> Ran:
+    """The project's buildspec (its install phase aside: the packages are this venv's) in the
+    source folder, signed as the project's role, with the project's variables, the
+    buildspec's own, and those the pipeline's action passes."""
+    project = _project(emulator, project_name)
+    spec = yaml.safe_load((source / project["source"]["buildspec"]).read_text())
+    env = assume(emulator, project["serviceRole"], f"codebuild-{project_name}")
+    if tools:
+        env["PATH"] = f"{tools}:{env['PATH']}"
+    env["CODEBUILD_TOOLS_LOG"] = str(source.parent / f"{project_name}.tools.log")
+    env |= {v["name"]: v["value"] for v in project["environment"].get("environmentVariables", [])}
+    env |= {k: str(v) for k, v in spec.get("env", {}).get("variables", {}).items()}
+    env |= variables or {}
+    commands = [
+        command
+        for phase in ("pre_build", "build")
+        for command in spec["phases"].get(phase, {}).get("commands", [])
+    ]
+    return run_commands(commands, env, source)
+
+
+def action_variables(stage: Stage, source_variables: dict[str, str]) -> dict[str, str]:
+    """The CodeBuild action's EnvironmentVariables, #{Namespace.Name} resolved."""
+    declared = json.loads(stage.configuration.get("EnvironmentVariables", "[]"))
+    return {
+        v["name"]: re.sub(r"#\{[\w]+\.(\w+)\}", lambda m: source_variables[m[1]], v["value"])
+        for v in declared
+    }
+
+
+def publish(emulator: Emulator, stage: Stage, artifact: Path) -> tuple[str, str]:
+    """An S3 deploy action with Extract false: the artifact, zipped, put at BucketName and
+    ObjectKey (docs.aws.amazon.com/codepipeline/latest/userguide/action-reference-S3Deploy.html).
+    Returns (bucket, key)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(artifact.rglob("*")):
+            if path.is_file():
+                archive.write(path, path.relative_to(artifact).as_posix())
+    bucket, key = stage.configuration["BucketName"], stage.configuration["ObjectKey"]
+    emulator.client("s3").put_object(Bucket=bucket, Key=key, Body=buffer.getvalue())
+    return bucket, key
+
+
+def fetch(emulator: Emulator, stage: Stage, destination: Path) -> Path:
+    """An S3 source action: the object at S3Bucket and S3ObjectKey, unzipped, as the stage's
+    output artifact (docs.aws.amazon.com/codepipeline/latest/userguide/action-reference-S3.html)."""
+    configuration = stage.configuration
+    found = emulator.client("s3").get_object(
+        Bucket=configuration["S3Bucket"], Key=configuration["S3ObjectKey"]
+    )
+    with zipfile.ZipFile(io.BytesIO(found["Body"].read())) as archive:
+        archive.extractall(destination)
+    for script in destination.rglob("*.sh"):
+        script.chmod(0o755)  # zip as written above keeps no modes
+    return destination
