@@ -321,17 +321,31 @@ def _plan_of(change_set: ChangeSet | None) -> dict[str, Any] | None:
         return _plans.get(change_set.change_set_id)
 
 
+def _template_change(change_set: ChangeSet, change: Any) -> dict[str, Any]:
+    """One change the new template makes (moto's diff); a Modify says whether it replaces
+    the resource: a changed createOnlyProperty does (API_ResourceChange.html, Replacement)."""
+    answer = {
+        "Action": change.action,
+        "LogicalResourceId": change.logical_resource_id,
+        "ResourceType": change.resource_type,
+    }
+    if change.action == "Modify":
+        old = (change_set.stack.template_dict.get("Resources") or {}).get(
+            change.logical_resource_id, {}
+        )
+        new = (change_set.template_dict.get("Resources") or {}).get(change.logical_resource_id, {})
+        before, after = old.get("Properties") or {}, new.get("Properties") or {}
+        changed = {k for k in set(before) | set(after) if before.get(k) != after.get(k)}
+        replaced = changed & protection.create_only_properties(change.resource_type)
+        answer["Replacement"] = "True" if replaced else "False"
+        answer["Scope"] = ["Properties"]
+    return answer
+
+
 def _describe(change_set: ChangeSet, found: dict[str, Any]) -> dict[str, Any]:
     drifted = {c["ResourceChange"]["LogicalResourceId"] for c in found["changes"]}
     template_changes = [
-        {
-            "Type": "Resource",
-            "ResourceChange": {
-                "Action": c.action,
-                "LogicalResourceId": c.logical_resource_id,
-                "ResourceType": c.resource_type,
-            },
-        }
+        {"Type": "Resource", "ResourceChange": _template_change(change_set, c)}
         for c in change_set.changes
         if c.logical_resource_id not in drifted
     ]

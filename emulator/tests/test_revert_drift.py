@@ -426,3 +426,22 @@ def test_a_service_count_no_scalable_target_manages_is_reverted(aws, vpc):
     assert execute(aws, stack, change_set) == "UPDATE_COMPLETE"
     (service,) = aws("ecs").describe_services(cluster=cluster, services=[service_arn])["services"]
     assert service["desiredCount"] == 1
+
+
+def test_a_new_template_that_replaces_a_resource_says_so(aws, vpc):
+    template = firewall_template(vpc[0])
+    stack = create_stack(aws, template)
+    template["Resources"]["Group"]["Properties"]["GroupDescription"] = "renamed"
+    cfn = aws("cloudformation")
+    cfn.create_change_set(
+        StackName=stack,
+        ChangeSetName="replace",
+        ChangeSetType="UPDATE",
+        TemplateBody=json.dumps(template),
+        DeploymentMode="REVERT_DRIFT",
+    )
+
+    change = changes(cfn.describe_change_set(StackName=stack, ChangeSetName="replace"))["Group"]
+
+    # GroupDescription: "Update requires: Replacement" (aws-resource-ec2-securitygroup.html).
+    assert (change["Action"], change["Replacement"]) == ("Modify", "True")
