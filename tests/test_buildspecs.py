@@ -42,7 +42,7 @@ def test_project_modules_and_files_the_commands_use_exist(path):
         for module in re.findall(r"python3 -m (scripts\.\w+)", command):
             assert (ROOT / (module.replace(".", "/") + ".py")).exists(), command
         for word in shlex.split(command.replace("$(", " ").replace(")", " ")):
-            if word in ("requirements.txt", "app") or word.startswith(("buildspecs/", "scripts/")):
+            if word.startswith(("requirements", "buildspecs/", "scripts/")) or word == "app":
                 assert (ROOT / word).exists(), f"{path.name}: {command}"
 
 
@@ -61,3 +61,32 @@ def test_deploy_runs_the_launch_line_the_readme_documents():
 def test_deploy_skips_the_pipeline_stack():
     spec = yaml.safe_load((ROOT / "buildspecs/deploy.yml").read_text())
     assert spec["env"]["variables"]["IN_PIPELINE"] == "true"
+
+
+def pins(path: Path) -> dict[str, str]:
+    """name -> version of a pinned requirements file, names normalized as PyPI does
+    (https://packaging.python.org/en/latest/specifications/name-normalization/)."""
+    found = {}
+    for line in path.read_text().splitlines():
+        requirement = line.split("#")[0].strip()
+        if requirement:
+            name, version = requirement.split("==")
+            found[re.sub(r"[-_.]+", "-", name).lower()] = version
+    return found
+
+
+def test_the_deploy_set_is_a_subset_of_the_project_set_with_the_same_pins():
+    deploy, full = pins(ROOT / "requirements-deploy.txt"), pins(ROOT / "requirements.txt")
+    assert {name: full.get(name) for name in deploy} == deploy
+    assert {"sceptre", "boto3", "sceptre-file-resolver"} <= set(deploy)
+    left_out = {"aws-cdk-lib", "jsii", "sceptre-cdk-handler", "cfn-lint", "pytest", "ruff"}
+    assert left_out <= set(full) - set(deploy)
+
+
+@pytest.mark.parametrize("name", ["deploy", "smoke-test"])
+def test_the_deploy_and_smoke_test_steps_install_only_the_deploy_set(name):
+    spec = yaml.safe_load((ROOT / "buildspecs" / f"{name}.yml").read_text())
+    installs = spec["phases"]["install"]["commands"]
+    assert "pip install --quiet -r requirements-deploy.txt" in installs
+    assert "pip install --quiet --no-deps -e ." in installs  # the project's plugins, no more
+    assert not [c for c in installs if "requirements.txt" in c]
