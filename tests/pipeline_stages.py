@@ -14,9 +14,12 @@ BatchGetProjects), as a mock for what no emulator offers:
   source action reads it back, as CodePipeline does.
 """
 
+import contextlib
 import io
 import json
+import os
 import re
+import runpy
 import shlex
 import shutil
 import subprocess
@@ -113,6 +116,9 @@ def _expand(text: str, env: dict[str, str]) -> str:
 
 
 ASSIGNMENT = re.compile(r"^([A-Za-z_]\w*)=\$\((.*)\)$")
+# `python3 -m MODULE ARGS` with nothing for a shell to interpret (no redirection, pipe or
+# substitution): run in this process, as `sceptre` is.
+PYTHON_MODULE = re.compile(r"^python3? -m ([\w.]+)((?: [^|&;<>()`]*)?)$")
 PLAIN_ASSIGNMENT = re.compile(r"^([A-Za-z_]\w*)=(\"?)(\$\w+|\w*)\2$")
 
 
@@ -127,14 +133,47 @@ def _bash(command: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedP
     )
 
 
+def _python_module(command: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
+    """A `python3 -m MODULE ARGS` command in this process (a new Python spends a second or more
+    importing), under exactly env, in cwd; else in bash."""
+    match = PYTHON_MODULE.match(command)
+    if not match:
+        return _bash(command, env, cwd)
+    argv = [match[1], *shlex.split(_expand(match[2], env))]
+    out, err = io.StringIO(), io.StringIO()
+    saved_env, saved_argv = dict(os.environ), sys.argv
+    os.environ.clear()
+    os.environ.update(env)
+    sys.argv = argv
+    code: int | str | None = 0
+    try:
+        with (
+            contextlib.chdir(cwd),
+            contextlib.redirect_stdout(out),
+            contextlib.redirect_stderr(err),
+        ):
+            runpy.run_module(match[1], run_name="__main__", alter_sys=True)
+    except SystemExit as exit_:
+        code = exit_.code
+    finally:
+        os.environ.clear()
+        os.environ.update(saved_env)
+        sys.argv = saved_argv
+    if isinstance(code, str):  # SystemExit("message"): printed, exit status 1
+        err.write(code + "\n")
+        code = 1
+    return subprocess.CompletedProcess(argv, code or 0, out.getvalue(), err.getvalue())
+
+
 def run_commands(commands: list[str], env: dict[str, str], cwd: Path) -> Ran:
     """A buildspec phase's commands, one at a time, as CodeBuild's bash runs them: `NAME=$(...)`
-    and `NAME=$OTHER` set a variable for the commands after it, `sceptre ...` runs in this
-    process, anything else in bash. Raises StageFailed at the first command that fails."""
+    and `NAME=$OTHER` set a variable for the commands after it, `sceptre ...` and plain
+    `python3 -m ...` run in this process, anything else in bash. Raises StageFailed at the
+    first command that fails."""
     env, ran = dict(env), Ran()
     for command in commands:
         if match := ASSIGNMENT.match(command):
-            result = _bash(match[2], env, cwd)
+            result = _python_module(match[2], env, cwd)
             env[match[1]] = result.stdout.strip()
             outputs = (result.stderr,)
             code = result.returncode
@@ -146,7 +185,7 @@ def run_commands(commands: list[str], env: dict[str, str], cwd: Path) -> Ran:
             result = sceptre_in_process(cwd, env, *words)
             outputs, code = (result.stdout, result.stderr), result.returncode
         else:
-            result = _bash(command, env, cwd)
+            result = _python_module(command, env, cwd)
             outputs, code = (result.stdout, result.stderr), result.returncode
         ran.output += [f"$ {command}", *(o for o in outputs if o)]
         if code != 0:
