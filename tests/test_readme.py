@@ -27,7 +27,15 @@ from drift.cli import parse_args as drift_check_args
 from emulator.process import ROOT
 from hooks.config_schema import SCHEMA
 from scripts import readme_samples
-from scripts.readme_samples import FIGURE, MARKER, PRODUCERS, blocks, normalise, samples
+from scripts.readme_samples import (
+    FIGURE,
+    MARKER,
+    PRODUCERS,
+    WALK_OUTPUT,
+    blocks,
+    normalise,
+    samples,
+)
 from tests.roles import quick
 
 README = (ROOT / "README.md").read_text()
@@ -48,11 +56,12 @@ def test_every_plain_block_is_a_sample_or_a_figure():
     unmarked = [
         f"README.md:{b.line - 1}"
         for b in blocks(README)
-        if not b.info and not MARKER.match(b.marker) and not FIGURE.match(b.marker)
+        if not b.info and not any(m.match(b.marker) for m in (MARKER, FIGURE, WALK_OUTPUT))
     ]
     assert unmarked == [], (
         "an output block needs <!-- sample: NAME --> and a producer of NAME in "
-        "scripts/readme_samples.py (a drawing: <!-- figure: WHAT -->)"
+        "scripts/readme_samples.py (a drawing: <!-- figure: WHAT -->; what a command of the "
+        "empty-account walk prints: <!-- walk: empty-account prints: COMMAND -->)"
     )
 
 
