@@ -309,14 +309,11 @@ def test_every_stack_launches_after_the_cluster_and_its_preflight(env):
         return any(d.name == f"{env}/cluster" or after_cluster(d) for d in stack.dependencies)
 
     for name, stack in stacks.items():
-        if name in (f"{env}/cluster", f"{env}/network", f"{env}/pipeline") or not name.startswith(
-            f"{env}/"
-        ):
+        if name in (f"{env}/cluster", f"{env}/network") or not name.startswith(f"{env}/"):
             continue
         assert after_cluster(stack), f"{name} could launch before the preflight"
     # The network stack, when created, launches before the cluster: it checks the
-    # configuration itself first. The pipeline (whose first build pushes the image the
-    # preflight looks for) needs no lookup; !checked_config checks its configuration.
+    # configuration itself first.
     (first, *_) = stacks[f"{env}/network"].hooks["before_launch"]
     assert type(first).__name__ == "ValidateConfig"
 
