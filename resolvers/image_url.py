@@ -87,9 +87,9 @@ def find_image(
     if not images:
         raise LookupFailedError(
             f"!image_url: ECR repository '{repository}' has no images yet. Launch the pipeline "
-            f"that builds them (sceptre launch -y {pipeline}): its first build pushes the "
-            f'first image (README: "From an empty account"). Or push one by hand '
-            f"(docker push {uri}:TAG) and launch again."
+            f"that builds them (sceptre --ignore-dependencies launch -y {pipeline}): its first "
+            f'build pushes the first image (README: "From an empty account"). Or push one by '
+            f"hand (docker push {uri}:TAG) and launch again."
         )
     newest = max(images, key=lambda d: d["imagePushedAt"])
     image = _image(uri, newest, "no tag was given, so the most recently pushed image")

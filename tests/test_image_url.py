@@ -128,7 +128,7 @@ def test_an_empty_repository_says_how_the_first_image_gets_there(stack, aws, own
     message = str(error.value)
     uri = aws("ecr").describe_repositories(repositoryNames=[own_repo])["repositories"][0]
     # The stack is dev/service: the pipeline of its own environment is the one named.
-    assert "sceptre launch -y dev/pipeline.yaml" in message
+    assert "sceptre --ignore-dependencies launch -y dev/pipeline.yaml" in message
     assert f"docker push {uri['repositoryUri']}:TAG" in message
 
 
