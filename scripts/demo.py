@@ -3,7 +3,8 @@
 Starts the emulator (seeded with two images), runs the same commands a user runs,
 `sceptre launch -y dev` and `sceptre --var image_tag=TAG launch -y prod`, prints what
 CloudFormation and ECS now hold for each environment, checks both for drift, changes dev
-by hand and checks again, and stops the emulator.
+by hand and checks again, puts dev back (drift-check dev --revert --yes), checks that all
+is in sync, and stops the emulator.
 No AWS account and no Docker engine are involved; nothing is left running.
 """
 
@@ -43,10 +44,10 @@ def environment_summary(environment: str) -> str:
     return "\n".join(lines)
 
 
-def drift_check(env: dict[str, str], *groups: str) -> int:
+def drift_check(env: dict[str, str], *args: str) -> int:
     """Run drift-check as a user would; return its exit code (1 means drift, not failure)."""
-    print(f"\n$ drift-check {' '.join(groups)}", flush=True)
-    code = subprocess.run([str(SCEPTRE.with_name("drift-check")), *groups], cwd=ROOT, env=env)
+    print(f"\n$ drift-check {' '.join(args)}", flush=True)
+    code = subprocess.run([str(SCEPTRE.with_name("drift-check")), *args], cwd=ROOT, env=env)
     if code.returncode == 2:
         sys.exit("demo: drift-check could not check every stack; see its output above")
     return code.returncode
@@ -95,6 +96,9 @@ def main() -> int:
         drift_check(env, "dev", "prod")
         change_dev_by_hand()
         drift_check(env, "dev", "prod")
+        drift_check(env, "dev", "--revert", "--yes")
+        if drift_check(env, "dev", "prod") != 0:
+            sys.exit("demo: dev is not back in sync after drift-check --revert; see above")
     print(f"\nDemo finished in {time.monotonic() - started:.0f} s; the emulator is stopped.")
     return 0
 
