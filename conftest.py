@@ -7,13 +7,17 @@ from pathlib import Path
 import boto3
 import pytest
 
-from emulator.process import REGION, Emulator
+from emulator.process import REGION, Emulator, share_start_up
 
 ROOT = Path(__file__).resolve().parent
 
 # Emulators started by tests inherit this: ECS tasks start in 0.3 s, not the 1 s `make demo`
 # shows, so launches wait less. Tests of the waiting itself set their own start period.
 os.environ.setdefault("EMULATOR_TASK_START_SECONDS", "0.3")
+# Each worker forks its emulators from fork servers that have imported moto and the layer,
+# built the backends and seeded once (emulator/forkserver.py): a start costs 0.1 s of CPU,
+# not 4 s.
+share_start_up()
 
 
 @pytest.fixture(scope="session")

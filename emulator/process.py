@@ -4,13 +4,22 @@ The server binds port 0 unless told a port: the kernel picks a free one atomical
 server names it in its ready line ("emulator ready on http://127.0.0.1:PORT"), which
 ``Emulator.start`` reads. Finding a free port first and binding it later would race with the
 other emulators a parallel test run starts.
+
+With ``share_start_up()`` (the test suite calls it), this process starts emulators by
+asking a fork server (emulator/forkserver.py) to fork one from a process that has already
+imported moto and the layer, built the backends and seeded: a start then costs
+milliseconds of CPU instead of seconds. The emulators behave as those started whole.
 """
 
+import atexit
+import contextlib
+import json
 import os
 import re
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 from pathlib import Path
 from types import TracebackType
@@ -22,6 +31,13 @@ REGION = "us-east-1"  # the region in config/config.yaml
 
 
 READY = re.compile(r"emulator ready on (http://127\.0\.0\.1:(\d+))")
+# Settings that a module of moto or of the emulator reads once, when it is imported
+# (task_lifecycle's EMULATOR_TASK_START_SECONDS; moto.settings' constants): a forked
+# emulator keeps its fork server's values, so each set of values gets a fork server.
+IMPORT_TIME_SETTINGS = re.compile(
+    r"(EMULATOR_|MOTO_).*|TEST_SERVER_MODE|INITIAL_NO_AUTH_ACTION_COUNT|DEFAULT_CONTAINER_REGISTRY"
+    r"|S3_IGNORE_SUBDOMAIN_BUCKETNAME|S3_UPLOAD_PART_MIN_SIZE|TESTS_SKIP_REQUIRES_DOCKER"
+)
 
 
 def free_port() -> int:
@@ -30,6 +46,101 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+class ForkServer:
+    """emulator/forkserver.py as a child process of this one: it forks ready emulators."""
+
+    def __init__(self, seed: bool, env: dict[str, str], timeout: float) -> None:
+        """Start it with ``env`` and wait until it is ready to fork (seeded unless not ``seed``)."""
+        command = [str(EMULATOR_PYTHON), str(ROOT / "emulator/forkserver.py")]
+        if not seed:
+            command.append("--no-seed")
+        fd, log = tempfile.mkstemp(prefix="emulator-forkserver-", suffix=".log")
+        self.log_path = Path(log)
+        self._lock = threading.Lock()
+        with os.fdopen(fd, "w") as sink:
+            self._process = subprocess.Popen(
+                command,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=sink,
+                env=env,
+                text=True,
+            )
+        timer = threading.Timer(timeout, self._process.kill)  # a hung start fails, not hangs
+        timer.start()
+        try:
+            ready = self._read()
+        finally:
+            timer.cancel()
+        if "ready" not in ready:
+            raise RuntimeError(f"the emulator fork server did not start:\n{self.log_text()}")
+
+    def log_text(self) -> str:
+        """What the fork server printed (its errors)."""
+        return self.log_path.read_text()
+
+    def _read(self) -> dict[str, Any]:
+        assert self._process.stdout is not None
+        line = self._process.stdout.readline()
+        return json.loads(line) if line else {}
+
+    def request(self, message: dict[str, Any]) -> dict[str, Any]:
+        """Send one request and return its answer ({} if the fork server has exited)."""
+        assert self._process.stdin is not None
+        with self._lock:
+            try:
+                self._process.stdin.write(json.dumps(message) + "\n")
+                self._process.stdin.flush()
+            except BrokenPipeError:
+                return {}
+            return self._read()
+
+    def close(self) -> None:
+        """End its input: it stops the emulators it still runs, then exits."""
+        if self._process.stdin:
+            with contextlib.suppress(BrokenPipeError):  # it exited already
+                self._process.stdin.close()
+        try:
+            self._process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+
+
+_fork_servers: dict[tuple[bool, frozenset[tuple[str, str]]], ForkServer] = {}
+_fork_servers_lock = threading.Lock()
+_shared = False
+
+
+def share_start_up(enabled: bool = True) -> None:
+    """Start this process's emulators from fork servers (see the module docstring)."""
+    global _shared
+    _shared = enabled
+
+
+@atexit.register
+def _close_fork_servers() -> None:
+    with _fork_servers_lock:
+        for server in _fork_servers.values():
+            server.close()
+        _fork_servers.clear()
+
+
+def fork_server_key(seed: bool, env: dict[str, str]) -> tuple[bool, frozenset[tuple[str, str]]]:
+    """What tells fork servers apart: seeded or not, and the settings read at import."""
+    return seed, frozenset((k, v) for k, v in env.items() if IMPORT_TIME_SETTINGS.fullmatch(k))
+
+
+def fork_server(seed: bool, env: dict[str, str], timeout: float) -> ForkServer:
+    """This process's fork server for emulators seeded (or not) with ``env``'s import-time
+    settings, started on first use."""
+    key = fork_server_key(seed, env)
+    with _fork_servers_lock:
+        if key not in _fork_servers:
+            _fork_servers[key] = ForkServer(seed, env, timeout)
+        return _fork_servers[key]
 
 
 class Emulator:
@@ -49,12 +160,15 @@ class Emulator:
         self._seed = seed
         self._timeout = timeout
         self._process: subprocess.Popen[bytes] | None = None
+        self._forked: tuple[ForkServer, int] | None = None
         self.log_path: Path | None = None
 
     def start(self) -> "Emulator":
         """Start the server and return once it is seeded and serving."""
         if not EMULATOR_PYTHON.exists():
             raise RuntimeError(f"{EMULATOR_PYTHON} is missing; run 'make .venv-emulator' first")
+        if _shared:
+            return self._fork()
         command = [
             str(EMULATOR_PYTHON),
             str(ROOT / "emulator/server.py"),
@@ -84,8 +198,30 @@ class Emulator:
         self.stop()
         raise RuntimeError(f"the emulator did not start:\n{self.log_path.read_text()}")
 
+    def _fork(self) -> "Emulator":
+        """Start by asking a fork server for a copy of its ready emulator."""
+        env = {**os.environ, **self._settings}
+        server = fork_server(self._seed, env, self._timeout)
+        fd, log = tempfile.mkstemp(prefix="emulator-", suffix=".log")
+        os.close(fd)
+        self.log_path = Path(log)
+        start = {"port": self.port or 0, "env": env, "log": log, "timeout": self._timeout}
+        started = server.request({"start": start})
+        if "pid" not in started:
+            raise RuntimeError(
+                f"the emulator did not start ({started.get('error', 'its fork server exited')}):"
+                f"\n{self.log_path.read_text()}{server.log_text()}"
+            )
+        self.port = started["port"]
+        self._forked = (server, started["pid"])
+        return self
+
     def stop(self) -> None:
         """Stop the server (idempotent)."""
+        if self._forked:
+            server, pid = self._forked
+            server.request({"stop": pid})
+            self._forked = None
         if self._process and self._process.poll() is None:
             self._process.terminate()
             try:

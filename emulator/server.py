@@ -12,9 +12,11 @@ import argparse
 import logging
 import os
 import signal
+import socket
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 from moto.server import ThreadedMotoServer
 
@@ -41,14 +43,8 @@ from emulator import (  # noqa: E402
 )
 
 
-def main() -> int:
-    """Start, seed and serve until told to stop."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--port", type=int, default=int(os.environ.get("EMULATOR_PORT", "5055")))
-    parser.add_argument("--region", default=os.environ.get("EMULATOR_REGION", "us-east-1"))
-    parser.add_argument("--no-seed", action="store_true", help="start with an empty account")
-    args = parser.parse_args()
-
+def install_layer() -> None:
+    """Patch moto with every module of the emulator layer (once per process)."""
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # not a line per request
     fidelity.install()
     delivery.install()
@@ -64,24 +60,53 @@ def main() -> int:
     task_lifecycle.install()
     acm_listing.install()
     revert_drift.install()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=args.port, verbose=False)
-    try:
-        server.start()
-    except OSError as error:
-        print(f"emulator: cannot listen on 127.0.0.1:{args.port}: {error}", file=sys.stderr)
-        return 1
-    host, port = server.get_host_and_port()
-    url = f"http://{host}:{port}"
-    if not args.no_seed:
-        seeded = seed.seed(url, args.region)
-        print(f"emulator: seeded {seeded}", flush=True)
-    print(f"emulator ready on {url}", flush=True)
 
+
+def listen(port: int) -> ThreadedMotoServer | None:
+    """moto's server on 127.0.0.1:port (0: a free one), serving; None if it cannot bind."""
+    if port:
+        # moto's server thread exits on a port in use and start() then waits forever: try
+        # the port here first (as werkzeug binds it: address reuse on) to say so at once.
+        with socket.socket() as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError as error:
+                print(f"emulator: cannot listen on 127.0.0.1:{port}: {error}", file=sys.stderr)
+                return None
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    return server
+
+
+def serve_until_stopped(server: ThreadedMotoServer, seeded: dict[str, Any] | None) -> None:
+    """Print the ready line (and what was seeded), then serve until SIGINT or SIGTERM."""
+    host, port = server.get_host_and_port()
+    if seeded is not None:
+        print(f"emulator: seeded {seeded}", flush=True)
+    print(f"emulator ready on http://{host}:{port}", flush=True)
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     stop.wait()
     server.stop()
+
+
+def main() -> int:
+    """Start, seed and serve until told to stop."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=int(os.environ.get("EMULATOR_PORT", "5055")))
+    parser.add_argument("--region", default=os.environ.get("EMULATOR_REGION", "us-east-1"))
+    parser.add_argument("--no-seed", action="store_true", help="start with an empty account")
+    args = parser.parse_args()
+
+    install_layer()
+    server = listen(args.port)
+    if server is None:
+        return 1
+    host, port = server.get_host_and_port()
+    seeded = None if args.no_seed else seed.seed(f"http://{host}:{port}", args.region)
+    serve_until_stopped(server, seeded)
     return 0
 
 
