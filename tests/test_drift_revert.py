@@ -32,7 +32,8 @@ import pytest
 import yaml
 
 from emulator.process import ROOT, Emulator
-from tests.roles import quick, sceptre_in_process
+from tests.roles import assume, quick, sceptre_in_process
+from tests.test_drift_roles import runner_role
 
 BIN = Path(sys.executable).parent
 DEV = yaml.safe_load((ROOT / "config/dev/config.yaml").read_text())["sceptre_user_data"]
@@ -245,6 +246,23 @@ def test_revert_yes_puts_dev_back_and_leaves_prod_alone(emulator, aws):
     assert scaling_range(aws) == (DEV["autoscaling"]["min"], DEV["autoscaling"]["max"])
     assert prod_state(aws) == prod_before
     assert retention(aws, "/ecs/product-service-prod") == prod_retention
+
+
+def test_devs_scheduled_runner_may_revert_with_its_own_role(emulator, aws):
+    # auto_revert: the runner's buildspec runs this command as its role (test_auto_revert.py);
+    # the emulator enforces the role's policies on each call and on CloudFormation's handlers.
+    aws("logs").put_retention_policy(logGroupName=LOG_GROUP, retentionInDays=30)
+    env = {
+        k: v
+        for k, v in assume(emulator, runner_role(emulator), "codebuild-drift").items()
+        if k != "DRIFT_TOPIC_ARN"
+    }
+    result = subprocess.run(
+        [str(BIN / "drift-check"), "dev", "--revert", "--yes"], cwd=ROOT, env=env,
+        stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert retention(aws) == DEV["log_retention_days"]
 
 
 def test_a_revert_the_stack_policy_denies_fails_and_says_so(emulator, aws):
