@@ -7,9 +7,11 @@ keeps each synthesized template in ``.cache/cdk/`` under a hash of everything th
 reads: the stack class's module source, the handler arguments, the resolved
 sceptre_user_data and the versions of the CDK libraries and the handler. Only on a miss
 does it import the ``cdk`` handler, which then checks its arguments and prerequisites and
-synthesizes. Delete the folder to force a synthesis.
+synthesizes; parallel runs of the same input wait for the first (a lock file beside the
+template). Delete the folder to force a synthesis.
 """
 
+import fcntl
 import hashlib
 import json
 import os
@@ -54,10 +56,31 @@ class CachedCdk(TemplateHandler):
     def handle(self) -> str:
         """The cached template for this input, synthesized by the ``cdk`` handler once."""
         folder = Path(self.stack_group_config["project_path"], ".cache", "cdk")
-        cached = folder / f"{self.cache_key()}.yaml"
+        key = self.cache_key()
+        cached = folder / f"{key}.yaml"
         if cached.is_file():
             self.logger.debug("%s - CDK template from %s", self.name, cached)
             return cached.read_text()
+        folder.mkdir(parents=True, exist_ok=True)
+        # One synthesis per input at a time, across processes: parallel launches (a test run's
+        # workers on a fresh clone) wait for the first and read what it wrote.
+        with open(folder / f"{key}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if cached.is_file():
+                self.logger.debug(
+                    "%s - CDK template from %s (synthesized meanwhile)", self.name, cached
+                )
+                return cached.read_text()
+            template = self._synthesize()
+            # Written whole, then renamed: a parallel launch never reads half a file.
+            fd, partial = tempfile.mkstemp(dir=folder, suffix=".partial")
+            with os.fdopen(fd, "w") as sink:
+                sink.write(template)
+            os.replace(partial, cached)
+        return template
+
+    def _synthesize(self) -> str:
+        """The template as the ``cdk`` handler synthesizes it (after checking its arguments)."""
         from sceptre_cdk_handler.cdk import CDK  # loads the CDK into Node.js: only when needed
 
         synthesizer = CDK(
@@ -68,11 +91,4 @@ class CachedCdk(TemplateHandler):
             stack_group_config=self.stack_group_config,
         )
         synthesizer.validate()
-        template = synthesizer.handle()
-        folder.mkdir(parents=True, exist_ok=True)
-        # Written whole, then renamed: a parallel launch never reads half a file.
-        fd, partial = tempfile.mkstemp(dir=folder, suffix=".partial")
-        with os.fdopen(fd, "w") as sink:
-            sink.write(template)
-        os.replace(partial, cached)
-        return template
+        return synthesizer.handle()

@@ -1,6 +1,10 @@
 """template_handlers/cached_cdk.py: a CDK stack is synthesized once per distinct input."""
 
 import shutil
+import sys
+import threading
+import types
+from collections.abc import Callable
 
 import pytest
 
@@ -44,3 +48,44 @@ def test_any_change_to_the_input_is_a_new_synthesis(project):
     module = project / "templates" / "drift_monitor.py"
     module.write_text(module.read_text() + "\n# changed\n")
     assert handler(project).cache_key() != key
+
+
+class CountingSynthesizer:
+    """Stands in for sceptre-cdk-handler's CDK class (a real synthesis takes ~12 s of Node.js;
+    no emulator offers one): counts syntheses and, in the first, lets `during` run."""
+
+    calls = 0
+    during: Callable[[], None] = staticmethod(lambda: None)
+
+    def __init__(self, **_: object) -> None:
+        pass
+
+    def validate(self) -> None:
+        pass
+
+    def handle(self) -> str:
+        type(self).calls += 1
+        if type(self).calls == 1:
+            type(self).during()
+        return f"Description: synthesis {type(self).calls}\n"
+
+
+def test_a_second_run_of_the_same_input_waits_for_the_first_synthesis(project, monkeypatch):
+    """Two workers launching dev at once on a fresh clone synthesize it once between them."""
+    monkeypatch.setitem(
+        sys.modules, "sceptre_cdk_handler.cdk", types.SimpleNamespace(CDK=CountingSynthesizer)
+    )
+    monkeypatch.setattr(CountingSynthesizer, "calls", 0)
+    second: dict[str, str] = {}
+    waiting = threading.Thread(target=lambda: second.update(template=handler(project).handle()))
+
+    def start_the_second_run_meanwhile() -> None:
+        waiting.start()
+        waiting.join(timeout=0.5)  # without the lock it would synthesize, and finish, here
+        assert waiting.is_alive(), "the second run did not wait for the first synthesis"
+
+    monkeypatch.setattr(CountingSynthesizer, "during", staticmethod(start_the_second_run_meanwhile))
+    first = handler(project).handle()
+    waiting.join(timeout=10)
+    assert CountingSynthesizer.calls == 1
+    assert second["template"] == first == "Description: synthesis 1\n"
