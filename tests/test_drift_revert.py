@@ -265,6 +265,29 @@ def test_devs_scheduled_runner_may_revert_with_its_own_role(emulator, aws):
     assert retention(aws) == DEV["log_retention_days"]
 
 
+def test_prods_runner_only_reports_and_may_not_revert(emulator, aws):
+    # auto_revert is false in prod: its runner's role has no change-set rights, so even run
+    # with --revert by mistake it changes nothing (AccessDenied, exit 2).
+    aws("logs").put_retention_policy(logGroupName="/ecs/product-service-prod", retentionInDays=14)
+    resources = aws("cloudformation").describe_stack_resources(
+        StackName="product-service-prod-drift-monitor"
+    )["StackResources"]
+    (name,) = [r["PhysicalResourceId"] for r in resources
+               if r["LogicalResourceId"].startswith("RunnerRole")
+               and r["ResourceType"] == "AWS::IAM::Role"]  # fmt: skip
+    arn = aws("iam").get_role(RoleName=name)["Role"]["Arn"]
+    env = {k: v for k, v in assume(emulator, arn, "codebuild-drift").items()
+           if k != "DRIFT_TOPIC_ARN"}  # fmt: skip
+    result = subprocess.run(
+        [str(BIN / "drift-check"), "prod", "--revert", "--yes"], cwd=ROOT, env=env,
+        stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 2, result.stdout + result.stderr
+    (line,) = [x for x in result.stdout.splitlines() if x.startswith("prod/service: FAILED:")]
+    assert "could not create the revert change set" in line and "AccessDenied" in line
+    assert retention(aws, "/ecs/product-service-prod") == 14
+
+
 def test_a_revert_the_stack_policy_denies_fails_and_says_so(emulator, aws):
     # An operator locks prod's log group against any update; the revert must not override it.
     stack = "product-service-prod-service"
