@@ -145,14 +145,18 @@ def reversals(stack: str, described: dict[str, Any]) -> list[Reversal]:
             continue
         for target in details:
             drift = target.get("Drift") or {}
-            now = target.get("BeforeValue", drift.get("ActualValue", "-"))
+            # AttributeChangeType Add / Remove: the item will be added / removed, so one side
+            # has no value (API_ResourceTargetDefinition.html).
+            change = target.get("AttributeChangeType", "")
+            now = target.get("BeforeValue", drift.get("ActualValue"))
+            after = target.get("AfterValue")
             rows.append(
                 Reversal(
                     stack,
                     logical,
                     _property(target),
-                    now if now is not None else "-",
-                    target.get("AfterValue", "-"),
+                    now if now is not None else ("(none)" if change == "Add" else "-"),
+                    after if after is not None else ("(removed)" if change == "Remove" else "-"),
                     action,
                     replacement,
                 )

@@ -212,7 +212,9 @@ def test_a_dry_run_previews_the_revert_and_changes_nothing(emulator, aws):
     assert ("dev/service", "ScalableTarget", "MaxCapacity", "5", "2") in rows
     ssh = [r for r in rows if r[1] == "ServiceSecurityGroup"]
     assert ssh and all(r[2].startswith("SecurityGroupIngress") for r in ssh)
-    assert any("0.0.0.0/0" in r[3] for r in ssh)
+    # The rule added by hand: now the live rule, after the revert removed (AttributeChangeType
+    # Remove, "The item will be removed": API_ResourceTargetDefinition.html).
+    assert any("0.0.0.0/0" in r[3] and r[4] == "(removed)" for r in ssh)
     assert {r[0] for r in rows} == {"dev/service"}  # the stacks in sync are not touched
     assert "dev/service: dry run: not reverted (its change set is deleted)" in result.stdout
     assert ssh_open(aws) and retention(aws) == 14 and scaling_range(aws) == (1, 5)
