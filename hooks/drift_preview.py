@@ -16,8 +16,8 @@ Quiet and quick where there is nothing to say: for a stack that does not exist y
 can have drifted) the one DetectStackDrift call answers so at once; an in-sync stack prints
 nothing. Detection takes
 seconds on AWS (it reads every resource), so it is bounded by ``timeout`` seconds (default
-30): past it, or when detection cannot run (no rights to detect drift, say), the hook warns
-in one line that it could not check, and the launch goes on.
+30; 0 turns the hook off): past it, or when detection cannot run (no rights to detect
+drift, say), the hook warns in one line that it could not check, and the launch goes on.
 """
 
 import logging
@@ -40,9 +40,9 @@ def timeout_of(argument: Any) -> float:
     if argument in (None, ""):
         return DEFAULT_TIMEOUT
     value = argument.get("timeout", DEFAULT_TIMEOUT) if isinstance(argument, dict) else None
-    if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
+    if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
         raise InvalidHookArgumentTypeError(
-            f"!drift_preview takes nothing or {{timeout: SECONDS}} (a positive number), "
+            f"!drift_preview takes nothing or {{timeout: SECONDS}} (0 turns it off), "
             f"not {argument!r}"
         )
     return float(value)
@@ -71,6 +71,8 @@ class DriftPreview(Hook):
     def run(self) -> None:
         """Detect drift on the stack, if it exists, and log a warning when it drifted."""
         timeout = timeout_of(self.argument)
+        if not timeout:
+            return
         result = detect(self.stack, timeout=timeout, poll=POLL)
         if result.status == MISSING:  # never launched: nothing to overwrite
             return

@@ -5,7 +5,7 @@ import pytest
 from sceptre.exceptions import InvalidHookArgumentTypeError
 
 from drift.detect import DRIFTED, FAILED, IN_SYNC, Difference, StackDrift
-from hooks.drift_preview import DEFAULT_TIMEOUT, timeout_of, warning
+from hooks.drift_preview import DEFAULT_TIMEOUT, DriftPreview, timeout_of, warning
 from tests.templates import ENVIRONMENTS, stack_config
 
 
@@ -14,7 +14,13 @@ def test_the_timeout_is_bounded_by_default_and_configurable():
     assert timeout_of({"timeout": 5}) == 5.0
 
 
-@pytest.mark.parametrize("bad", [{"timeout": 0}, {"timeout": "soon"}, {"timeout": True}, [1]])
+def test_a_zero_timeout_turns_the_preview_off_without_calling_aws():
+    hook = DriftPreview(argument={"timeout": 0})
+    hook.stack = None  # any AWS call would fail on it
+    assert hook.run() is None
+
+
+@pytest.mark.parametrize("bad", [{"timeout": -1}, {"timeout": "soon"}, {"timeout": True}, [1]])
 def test_a_bad_timeout_names_what_the_hook_takes(bad):
     with pytest.raises(InvalidHookArgumentTypeError, match=r"takes nothing or \{timeout: "):
         timeout_of(bad)
