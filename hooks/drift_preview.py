@@ -4,6 +4,8 @@
       before_launch:
         - !drift_preview        # or: !drift_preview {timeout: 60}
 
+The project's stack files pass ``timeout: DRIFT_PREVIEW_SECONDS`` (environment; default 30).
+
 A launch puts the template's values on every resource it updates, so a property someone
 changed by hand on such a resource is lost. Before the launch, the hook runs drift detection
 on the stack (drift/detect.py) and prints each drifted property, its value now and the
