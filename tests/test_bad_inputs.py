@@ -153,10 +153,10 @@ CASES = [
     Case("generate-one-stack", "config/dev/config.yaml: sceptre_user_data.cpu = 300; allowed: one of 256, 512", user(cpu=300), args=["generate", "dev/load-balancer.yaml"]),
     Case("validate-one-stack", "config/dev/config.yaml: sceptre_user_data.cpu = 300; allowed: one of 256, 512", user(cpu=300), args=["validate", "dev/cluster.yaml"]),
     # Syntax errors name the file, line and column the user edits.
-    Case("yaml-error-in-environment-config", "config/dev/config.yaml:37:11: not valid YAML: mapping values are not allowed here", replace=("  cpu: 256\n", "  cpu: 256: x\n")),
+    Case("yaml-error-in-environment-config", "config/dev/config.yaml:38:11: not valid YAML: mapping values are not allowed here", replace=("  cpu: 256\n", "  cpu: 256: x\n")),
     Case("yaml-error-in-shared-config", "config/config.yaml:4:18: not valid YAML: mapping values are not allowed here", file="config/config.yaml", replace=("region: us-east-1\n", "region: us-east-1: x\n")),
     Case("yaml-error-in-stack-file", "config/dev/service.yaml:19:11: not valid YAML: mapping values are not allowed here", file="config/dev/service.yaml", replace=("  VpcId: !vpc_id", "  VpcId: a: b #")),
-    Case("jinja-undefined-in-config", "config/dev/config.yaml:37: Jinja: 'nope' is undefined", replace=("  cpu: 256\n", "  cpu: {{ nope }}\n")),
+    Case("jinja-undefined-in-config", "config/dev/config.yaml:38: Jinja: 'nope' is undefined", replace=("  cpu: 256\n", "  cpu: {{ nope }}\n")),
     # A stack launched without the stacks it reads outputs from.
     Case("dependency-not-launched", "prod/service needs stack output prod/cluster.yaml::ClusterName, but stack product-service-prod-cluster does not exist. Launch it first: sceptre --var image_tag=1.1.0 launch -y prod/cluster.yaml", args=["--var", "image_tag=1.1.0", "--ignore-dependencies", "launch", "-y", "prod/service.yaml"]),
     Case("dependency-not-launched-diff", "prod/service needs stack output prod/cluster.yaml::ClusterName, but stack product-service-prod-cluster does not exist.", args=["--var", "image_tag=1.1.0", "--ignore-dependencies", "diff", "-n", "prod/service.yaml"]),

@@ -178,8 +178,10 @@ def test_the_github_schedule_runs_the_same_command_and_fails_on_drift():
     workflow = yaml.safe_load((ROOT / ".github/workflows/drift.yml").read_text())
     triggers = workflow[True]  # YAML 1.1 reads the key "on" as true
     assert triggers["schedule"][0]["cron"] and "workflow_dispatch" in triggers
-    assert workflow["permissions"]["id-token"] == "write"  # OIDC, no stored keys
-    steps = workflow["jobs"]["drift-check"]["steps"]
+    job = workflow["jobs"]["drift-check"]
+    assert workflow["permissions"] == {}  # nothing by default; the job asks for what it uses
+    assert job["permissions"]["id-token"] == "write"  # OIDC, no stored keys
+    steps = job["steps"]
     by_name = {s.get("name") or s["uses"].split("@")[0]: s for s in steps}
     credentials = by_name["aws-actions/configure-aws-credentials"]["with"]
     assert "role-to-assume" in credentials and "aws-access-key-id" not in credentials

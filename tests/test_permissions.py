@@ -209,7 +209,10 @@ def test_the_github_policy_names_no_cloudformation_pseudo_parameter():
 
 # --- the deploy role grants every AWS call the pipeline's code makes ---
 
-SCRIPTS = [ROOT / "scripts" / name for name in ("release.py", "smoke_test.py", "environment.py")]
+SCRIPTS = [
+    ROOT / "scripts" / name
+    for name in ("release.py", "smoke_test.py", "http_smoke.py", "environment.py")
+]
 
 
 def callers(env: str) -> list[Path]:

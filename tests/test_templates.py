@@ -296,7 +296,12 @@ def test_service_parameters_come_from_the_resolvers(env):
         "DeploymentSummary",
     ]
     cluster_hooks = stack_config(env)[f"{env}/cluster"].hooks["before_launch"]
-    assert [h.__class__.__name__ for h in cluster_hooks] == ["ValidateConfig", "Preflight"]
+    # Checks first; then the warning about hand changes the launch overwrites (issue 12).
+    assert [h.__class__.__name__ for h in cluster_hooks] == [
+        "ValidateConfig",
+        "Preflight",
+        "DriftPreview",
+    ]
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
