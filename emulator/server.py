@@ -38,6 +38,7 @@ from emulator import (  # noqa: E402
     revert_drift,
     seed,
     service_linked_roles,
+    shared_loader,
     stack_answers,
     task_lifecycle,
 )
@@ -46,6 +47,7 @@ from emulator import (  # noqa: E402
 def install_layer() -> None:
     """Patch moto with every module of the emulator layer (once per process)."""
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # not a line per request
+    shared_loader.install()  # CPU only: botocore's data files read once per process
     fidelity.install()
     delivery.install()
     faults.install()
