@@ -8,6 +8,7 @@ import boto3
 import pytest
 
 from emulator.process import REGION, Emulator, share_start_up
+from emulator.shared_loader import share_in_sessions
 
 ROOT = Path(__file__).resolve().parent
 
@@ -18,6 +19,9 @@ os.environ.setdefault("EMULATOR_TASK_START_SECONDS", "0.3")
 # built the backends and seeded once (emulator/forkserver.py): a start costs 0.1 s of CPU,
 # not 4 s.
 share_start_up()
+# Fixtures and in-process Sceptre runs make a boto3 Session each: one botocore data loader
+# for them all, so botocore's JSON models are read once per worker, not once per Session.
+share_in_sessions()
 
 
 @pytest.fixture(scope="session")

@@ -9,6 +9,8 @@ another: measured here, a ``drift-check dev`` cost the emulator 3.5 s of CPU, of
 2.2 s went to listing and re-parsing those files; with one shared Loader, 1.3 s.
 
 The Loader only caches files of the installed botocore, so sharing it changes no answer.
+The test process shares one too (conftest.py, share_in_sessions): its fixtures and
+in-process Sceptre runs make a Session each.
 Seams: ``botocore.session.create_loader`` (what a new Session calls) and
 ``moto.core.utils.create_loader`` (moto's own reference to it).
 """
@@ -17,7 +19,6 @@ import functools
 
 import botocore.loaders
 import botocore.session
-import moto.core.utils
 
 _create_loader = botocore.loaders.create_loader
 
@@ -32,7 +33,16 @@ def shared_loader(search_path_string: str | None = None) -> botocore.loaders.Loa
     return _loader(search_path_string)
 
 
-def install() -> None:
-    """Make every new botocore Session, and moto, use one Loader per data path."""
+def share_in_sessions() -> None:
+    """Make every botocore Session created from now on use one Loader per data path (also
+    useful in the test process, whose fixtures and in-process Sceptre runs make a Session
+    each: 0.3 s of CPU for three clients, 0.1 s with the shared Loader)."""
     botocore.session.create_loader = shared_loader
+
+
+def install() -> None:
+    """In the emulator: every new botocore Session, and moto, use one Loader per data path."""
+    import moto.core.utils  # the emulator's environment only
+
+    share_in_sessions()
     moto.core.utils.create_loader = shared_loader
