@@ -13,7 +13,7 @@ import pytest
 
 from emulator.process import ROOT, Emulator
 from emulator.seed import IMAGE_TAGS
-from tests.roles import BIN, assume, sceptre
+from tests.roles import BIN, assume, quick, sceptre_in_process
 
 
 @pytest.fixture(scope="module")
@@ -24,9 +24,16 @@ def emulator():
 
 @pytest.fixture(scope="module")
 def dev(emulator):
-    """dev launched by hand, drift monitor included."""
-    result = sceptre(
-        emulator.child_env(), "--var", f"image_tag={IMAGE_TAGS[0]}", "launch", "-y", "dev"
+    """dev launched by hand, drift monitor included (in this process, status polls of 0.25 s:
+    how the launch waits is not what this module tests)."""
+    result = sceptre_in_process(
+        ROOT,
+        quick(emulator.child_env()),
+        "--var",
+        f"image_tag={IMAGE_TAGS[0]}",
+        "launch",
+        "-y",
+        "dev",
     )
     assert result.returncode == 0, result.stdout + result.stderr
 

@@ -13,7 +13,7 @@ import pytest
 
 from emulator.process import ROOT, Emulator
 from emulator.seed import IMAGE_TAGS
-from tests.roles import assume, run_build_phase, sceptre, stack_outputs
+from tests.roles import assume, quick, run_build_phase, sceptre_in_process, stack_outputs
 
 OLD, NEW = IMAGE_TAGS  # pushed in that order by the seed
 
@@ -26,10 +26,12 @@ def emulator():
 
 @pytest.fixture(scope="module")
 def pipelines(emulator):
-    """Both pipelines launched by hand (an operator's credentials), as the README says."""
+    """Both pipelines launched by hand (an operator's credentials), as the README says (in this
+    process, status polls of 0.25 s: how the launch waits is not what this module tests)."""
     for env in ("dev", "prod"):
-        result = sceptre(
-            emulator.child_env(),
+        result = sceptre_in_process(
+            ROOT,
+            quick(emulator.child_env()),
             "--var",
             f"image_tag={OLD}",
             "launch",
