@@ -265,7 +265,7 @@ STEPS: list[tuple[str | None, Callable[[Runner], str]]] = [
     ("sceptre update with cpu 300 in config/dev/config.yaml", invalid_cpu),
     ("sceptre launch -y dev (its summary)", launch_dev_summary),
     (None, launch_prod),
-    ("make demo (drift-check dev prod after dev was changed by hand)", drift_after_changes),
+    ("drift-check dev prod after a change by hand (as in make demo)", drift_after_changes),
     ("python -m permissions.coverage (its table)", coverage_table),
     ("make bench (launch durations not measured)", bench_table),
     ("make bench (its network rows)", bench_network_rows),
