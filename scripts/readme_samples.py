@@ -231,6 +231,13 @@ def drift_after_changes(run: Runner) -> str:
     return result.stdout
 
 
+def drift_revert(run: Runner) -> str:
+    """`make demo`'s last step: drift-check puts back what drift_after_changes changed."""
+    result = run.run("drift-check", "dev", "prod", "--revert", "--yes")
+    expect(result, 0, "drift-check dev prod --revert --yes after changes")
+    return result.stdout
+
+
 def coverage_table(run: Runner) -> str:
     """The table `python -m permissions.coverage` starts with."""
     result = run.run("python", "-m", "permissions.coverage")
@@ -266,6 +273,7 @@ STEPS: list[tuple[str | None, Callable[[Runner], str]]] = [
     ("sceptre launch -y dev (its summary)", launch_dev_summary),
     (None, launch_prod),
     ("drift-check dev prod after a change by hand (as in make demo)", drift_after_changes),
+    ("drift-check dev prod --revert --yes after that change", drift_revert),
     ("python -m permissions.coverage (its table)", coverage_table),
     ("make bench (launch durations not measured)", bench_table),
     ("make bench (its network rows)", bench_network_rows),

@@ -155,7 +155,7 @@ def test_a_certificate_arn_gives_https_without_a_domain_or_a_lookup(tmp_path: Pa
     # The stack file hands the ARN to !certificate_arn, which checks it before launch.
     stacks = stack_configs("dev", project)
     assert stacks["dev/load-balancer"]._parameters["CertificateArn"]._argument == arn
-    (_, preflight) = stacks["dev/cluster"].hooks["before_launch"]  # after !validate_config
+    (_, preflight, _) = stacks["dev/cluster"].hooks["before_launch"]  # validate, preflight, drift
     assert preflight._argument["CertificateArn"]._argument == arn
 
 
@@ -363,7 +363,7 @@ def test_prods_certificate_is_looked_up_by_domain_and_checked_before_launch():
     certificate = stacks["prod/load-balancer"]._parameters["CertificateArn"]
     assert isinstance(certificate, CertificateArn)
     assert certificate._argument == PROD_DOMAIN
-    (_, preflight) = stacks["prod/cluster"].hooks["before_launch"]  # after !validate_config
+    (_, preflight, _) = stacks["prod/cluster"].hooks["before_launch"]  # validate, preflight, drift
     assert {"PublicSubnetIds", "CertificateArn"} <= set(preflight._argument)
     assert "CertificateArn" not in stack_configs("dev")["dev/load-balancer"]._parameters
 
@@ -375,4 +375,5 @@ def test_the_load_balancer_launches_after_the_clusters_preflight(env):
     assert [h.__class__.__name__ for h in stacks[f"{env}/cluster"].hooks["before_launch"]] == [
         "ValidateConfig",
         "Preflight",
+        "DriftPreview",
     ]

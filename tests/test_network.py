@@ -103,7 +103,11 @@ def test_with_create_the_cluster_launches_after_the_network(tmp_path, monkeypatc
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_the_stack_checks_the_configuration_first_and_is_protected_like_its_environment(env):
     stack = stack_config(env)[f"{env}/network"]
-    assert [type(h).__name__ for h in stack.hooks["before_launch"]] == ["ValidateConfig"]
+    # Checks first, then the warning about hand changes the launch overwrites (issue 12).
+    assert [type(h).__name__ for h in stack.hooks["before_launch"]] == [
+        "ValidateConfig",
+        "DriftPreview",
+    ]
     (protect,) = stack.hooks["after_launch"]
     assert protect.argument["termination_protection"] is (env == "prod")
 
