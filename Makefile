@@ -71,10 +71,12 @@ $(UV):
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check --root-user-action=ignore \
 		--target $(TOOLS_VENV) uv==$(UV_VERSION)
 
-# Packages only cfn-lint imports (make test's scanners and template tests), never make demo.
-# Compiling bytecode is most of a fresh set-up (uv downloads and installs .venv in 4 s, its
-# bytecode takes 35 s of CPU), and these two are a quarter of it in each environment.
-DEMO_UNCOMPILED := sympy|mpmath
+# Packages make demo does not import, or imports in one process only: sympy and mpmath
+# (cfn-lint's, for make test's scanners and template tests), and aws_cdk, 99 MB of Python that
+# only scripts/synthesize_ahead.py imports, in the background, writing its own bytecode.
+# Compiling bytecode is most of a fresh set-up (uv installs .venv in 4 s; compiling all of it
+# takes 30 s of CPU, two thirds of that aws_cdk).
+DEMO_UNCOMPILED := sympy|mpmath|aws_cdk
 
 # A virtual environment of $(PYTHON) holding exactly a pinned requirements file.
 define uv_venv
