@@ -8,6 +8,9 @@
 - An issued ACM certificate for prod's domain, as if it had been requested and validated.
   Its key is ECDSA (P-256), which ACM lists only to a caller that asks for that key type:
   !certificate_arn must ask, as it must on AWS.
+- The secrets config/<env>/config.yaml names for the container (sceptre_user_data.secrets):
+  dev's SSM SecureString parameter and prod's Secrets Manager secret, a JSON document with
+  the key the config reads. Their values are made up.
 """
 
 import datetime
@@ -32,6 +35,9 @@ PROD_SUBNETS = (("10.20.1.0/24", "a"), ("10.20.2.0/24", "b"))
 # sends traffic only to targets in zones it has a subnet in).
 PROD_PUBLIC_SUBNETS = (("10.20.101.0/24", "a"), ("10.20.102.0/24", "b"))
 PROD_DOMAIN = "product-service.example.com"  # load_balancer.domain_name in config/prod
+# sceptre_user_data.secrets of config/dev and config/prod.
+DEV_PARAMETER = "/product-service/dev/api-token"
+PROD_SECRET = "product-service/prod/database"
 
 
 def fake_manifest(tag: str) -> str:
@@ -173,6 +179,12 @@ def seed(endpoint_url: str, region: str) -> dict[str, Any]:
             )
             subnets.append(subnet_id)
 
+    parameter = ssm_parameter(session, endpoint_url)
+    secret_arn = session.client("secretsmanager", endpoint_url=endpoint_url).create_secret(
+        Name=PROD_SECRET,
+        SecretString=json.dumps({"username": "product_service", "password": "emulated-secret"}),
+    )["ARN"]
+
     certificate, key = self_signed_certificate(PROD_DOMAIN)
     acm = session.client("acm", endpoint_url=endpoint_url)
     certificate_arn = acm.import_certificate(Certificate=certificate, PrivateKey=key)
@@ -182,4 +194,13 @@ def seed(endpoint_url: str, region: str) -> dict[str, Any]:
         "prod_vpc": vpc_id,
         "subnets": subnets,
         "certificate": certificate_arn["CertificateArn"],
+        "parameter": parameter,
+        "secret": secret_arn,
     }
+
+
+def ssm_parameter(session: Any, endpoint_url: str) -> str:
+    """dev's SecureString parameter (under the AWS managed key, as config names no key)."""
+    ssm = session.client("ssm", endpoint_url=endpoint_url)
+    ssm.put_parameter(Name=DEV_PARAMETER, Value="emulated-api-token", Type="SecureString")
+    return ssm.get_parameter(Name=DEV_PARAMETER)["Parameter"]["ARN"]

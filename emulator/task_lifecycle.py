@@ -34,6 +34,10 @@ DescribeTasks reads it (no background thread), and:
   CloudFormation waits up to three hours; the emulator gives up after
   ``EMULATOR_STABILIZE_SECONDS`` (default 60) with ``Service ARN did not stabilize.``
 
+- A task whose secrets its execution role cannot read, or that do not exist, stops before it
+  runs with ECS's ResourceInitializationError (stopCode TaskFailedToStart) and counts as a
+  failed task for the circuit breaker (task_secrets.py says what is checked).
+
 - A service's awsvpc configuration without security groups gets its VPC's default group, as
   ECS does ("If you don't specify a security group, the default security group for the VPC
   is used": docs.aws.amazon.com/AmazonECS/latest/APIReference/API_AwsVpcConfiguration.html);
@@ -66,6 +70,8 @@ from moto.ec2.utils import random_private_ip
 from moto.ecs import models as ecs
 from moto.ecs import responses as ecs_responses
 from moto.ecs.exceptions import EcsClientException
+
+from emulator import task_secrets
 
 HEALTH_TAG = "emulator:health-checks"
 START_SECONDS = float(os.environ.get("EMULATOR_TASK_START_SECONDS", "1"))
@@ -257,6 +263,9 @@ def _launch(service: Any, deployment: dict[str, Any], count: int, at: float) -> 
             and deployment["id"] not in _state(service)["rollbacks"]  # the known-good revision
         )
         task._fail_at = task._running_at + START_SECONDS if task._fails else None
+        task._start_problem = task_secrets.start_problem(
+            definition, service._account_id, service.region_name, task.id
+        )
         backend.tasks.setdefault(service.cluster_name, {})[task.task_arn] = task
         started.append(task)
     if started:
@@ -264,11 +273,13 @@ def _launch(service: Any, deployment: dict[str, Any], count: int, at: float) -> 
         _event(service, f"(service {service.name}) has started {len(started)} tasks: {names}.", at)
 
 
-def _stop(service: Any, task: Any, at: float, reason: str) -> None:
+def _stop(
+    service: Any, task: Any, at: float, reason: str, code: str = "ServiceSchedulerInitiated"
+) -> None:
     task.desired_status = "STOPPED"
     task.status = "STOPPED"
     task.stopped_reason = reason
-    task.stop_code = "ServiceSchedulerInitiated"
+    task.stop_code = code
     task.stopped_at = task.execution_stopped_at = _stamp(at)
     ec2 = ec2_backends[service._account_id][service.region_name]
     for attachment in task.attachments:  # ECS releases the task's network interface
@@ -301,6 +312,11 @@ def _apply(service: Any, task: Any, at: float) -> None:
     """Move one task to its next state."""
     if task.status == "PROVISIONING":
         task.status = "PENDING"
+    elif task.status == "PENDING" and getattr(task, "_start_problem", None):
+        _stop(service, task, at, task._start_problem, "TaskFailedToStart")
+        _state(service)["failed"][task._deployment_id] = (
+            _state(service)["failed"].get(task._deployment_id, 0) + 1
+        )
     elif task.status == "PENDING":
         task.status = "RUNNING"
         task.started_at = task.pull_stopped_at = _stamp(at)

@@ -8,6 +8,8 @@ environment's config.yaml on top, as Sceptre merges them.
 from pathlib import Path
 from typing import Any
 
+from hooks.container_config import container_config_problems
+
 # Fargate task sizes: cpu units -> the memory (MiB) each accepts.
 FARGATE_MEMORY: dict[int, list[int]] = {
     256: [512, 1024, 2048],
@@ -23,6 +25,41 @@ LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 
                       1827, 2192, 2557, 2922, 3288, 3653]  # fmt: skip
 
 NAME = {"type": "string", "pattern": "^[a-z][a-z0-9-]{0,30}[a-z0-9]$"}
+
+# An environment variable's name as the shell can read it: letters, digits and underscores,
+# not starting with a digit (POSIX, https://pubs.opengroup.org/onlinepubs/9699919799/
+# basedefs/V1_chap08.html). ECS itself passes any string; a name a shell cannot expand is a
+# mistake.
+VARIABLE_NAME = {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]{0,254}$"}
+# SSM parameter names: letters, digits and _.-/, a path begins with "/"
+# (https://docs.aws.amazon.com/systems-manager/latest/userguide/sysman-parameter-name-constraints.html);
+# or the parameter's ARN (parameter/ then the name without its leading slash).
+SSM_PARAMETER = (
+    "^(/[A-Za-z0-9_.-]+)+$|^[A-Za-z0-9_.-]+$"
+    "|^arn:aws[a-z-]*:ssm:[a-z0-9-]+:[0-9]{12}:parameter/[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$"
+)
+# Secrets Manager: a name (letters, digits and /_+=.@-, at most 512:
+# https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_CreateSecret.html) or
+# the secret's complete ARN, which ends in "-" and the six random characters it was given.
+SECRET_ID = (
+    "^[A-Za-z0-9/_+=.@-]{1,512}$"
+    "|^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$"
+)
+SECRET: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "ssm": {"type": "string", "pattern": SSM_PARAMETER, "maxLength": 2048},
+        "secretsmanager": {"type": "string", "pattern": SECRET_ID},
+        # One key of a secret whose value is JSON (ECS's valueFrom ...:json-key::).
+        "json_key": {"type": "string", "pattern": "^[^:]+$"},
+    },
+}
+# A customer managed KMS key, by key ARN (IAM matches kms:Decrypt on the key's ARN, not an alias).
+KMS_KEY_ARN = {
+    "type": "string",
+    "pattern": "^$|^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/(mrk-[0-9a-f]{32}|[0-9a-f-]{36})$",
+}
 TAGS = {"type": "object", "additionalProperties": {"type": "string"}}
 
 SCHEMA: dict[str, Any] = {
@@ -204,6 +241,19 @@ SCHEMA: dict[str, Any] = {
                         "requests_per_target": {"type": "integer", "minimum": 0},
                     },
                 },
+                # The container's configuration and secrets (hooks/container_config.py).
+                "variables": {
+                    "type": "object",
+                    "propertyNames": VARIABLE_NAME,
+                    "additionalProperties": {"type": "string", "maxLength": 32768},
+                },
+                "secrets": {
+                    "type": "object",
+                    "propertyNames": VARIABLE_NAME,
+                    "additionalProperties": SECRET,
+                },
+                "secrets_kms_key_arn": KMS_KEY_ARN,
+                "enable_execute_command": {"type": "boolean"},
                 "log_retention_days": {"enum": LOG_RETENTION_DAYS},
                 "log_deletion_policy": {"enum": ["Delete", "Retain"]},
                 "assign_public_ip": {"enum": ["ENABLED", "DISABLED"]},
@@ -310,6 +360,7 @@ def cross_field_problems(
     if usable(policy) and policy and not (Path(config["project_path"]) / policy).is_file():
         problems.append(("protection.stack_policy", policy, "a file under policies/ that exists"))
     problems += _network_problems(get, usable)
+    problems += container_config_problems(get(*user, "variables"), get(*user, "secrets"))
     tag = get("stack_tags", "Environment")
     if tag is not _UNUSABLE and tag != env:
         shown = None if tag is _ABSENT else tag
