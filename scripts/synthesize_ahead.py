@@ -8,8 +8,7 @@ the background while dev's first stacks launch: one load for both environments, 
 launch mostly waits on the emulator. A launch that reaches its monitor first waits on the
 cache's lock rather than synthesizing twice; once cached, launches skip the CDK entirely.
 It renders with the same configuration and environment as the launch, so the cache keys
-match; it writes bytecode for what it imports (Makefile: make demo leaves aws_cdk's 99 MB of
-Python uncompiled at set-up, since only this process imports it).
+match.
 """
 
 import sys
@@ -28,8 +27,6 @@ def synthesize(paths: list[str]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Synthesize the stacks named on the command line; exit 1 on the first failure."""
-    # Bytecode for the CDK's modules, which set-up skipped (PYTHONDONTWRITEBYTECODE aside).
-    sys.dont_write_bytecode = False
     paths = sys.argv[1:] if argv is None else argv
     if not paths:
         print("usage: python -m scripts.synthesize_ahead STACK_PATH...", file=sys.stderr)
