@@ -125,13 +125,8 @@ def listener(aws: Aws, physical_id: str, _: dict[str, Any]) -> dict[str, Any] | 
     }
 
 
-_TARGET_GROUP_KEYS = (
-    "Protocol",
-    "ProtocolVersion",
-    "Port",
-    "VpcId",
-    "TargetType",
-    "IpAddressType",
+# A target group's health check settings (also what emulator/drift_writers.py puts back).
+HEALTH_CHECK_KEYS = (
     "HealthCheckEnabled",
     "HealthCheckProtocol",
     "HealthCheckPort",
@@ -141,6 +136,15 @@ _TARGET_GROUP_KEYS = (
     "HealthyThresholdCount",
     "UnhealthyThresholdCount",
     "Matcher",
+)
+_TARGET_GROUP_KEYS = (
+    "Protocol",
+    "ProtocolVersion",
+    "Port",
+    "VpcId",
+    "TargetType",
+    "IpAddressType",
+    *HEALTH_CHECK_KEYS,
 )
 
 

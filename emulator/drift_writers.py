@@ -19,6 +19,8 @@ DeploymentConfiguration, for one: moto's UpdateService ignores it).
 from collections.abc import Callable
 from typing import Any
 
+from emulator.drift_readers import HEALTH_CHECK_KEYS
+
 Aws = Callable[[str], Any]
 Writer = Callable[[Aws, str, dict[str, Any], dict[str, Any]], None]
 
@@ -189,17 +191,6 @@ def load_balancer(aws: Aws, arn: str, wanted: dict[str, Any], _: dict[str, Any])
         elb.set_ip_address_type(LoadBalancerArn=arn, IpAddressType=wanted["IpAddressType"])
 
 
-_HEALTH_CHECK = (
-    "HealthCheckEnabled",
-    "HealthCheckProtocol",
-    "HealthCheckPort",
-    "HealthCheckPath",
-    "HealthCheckIntervalSeconds",
-    "HealthCheckTimeoutSeconds",
-    "HealthyThresholdCount",
-    "UnhealthyThresholdCount",
-    "Matcher",
-)
 _INTEGERS = {
     "HealthCheckIntervalSeconds",
     "HealthCheckTimeoutSeconds",
@@ -219,7 +210,7 @@ def target_group(aws: Aws, arn: str, wanted: dict[str, Any], _: dict[str, Any]) 
                 {"Key": a["Key"], "Value": str(a["Value"])} for a in wanted["TargetGroupAttributes"]
             ],
         )
-    health = {k: wanted[k] for k in _HEALTH_CHECK if k in wanted}
+    health = {k: wanted[k] for k in HEALTH_CHECK_KEYS if k in wanted}
     for key in _INTEGERS & set(health):
         health[key] = int(health[key])
     if "HealthCheckEnabled" in health:
@@ -247,6 +238,6 @@ WRITABLE: dict[str, frozenset[str]] = {
         {"LoadBalancerAttributes", "SecurityGroups", "Subnets", "IpAddressType"}
     ),
     "AWS::ElasticLoadBalancingV2::TargetGroup": frozenset(
-        {"TargetGroupAttributes", *_HEALTH_CHECK}
+        {"TargetGroupAttributes", *HEALTH_CHECK_KEYS}
     ),
 }
