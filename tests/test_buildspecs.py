@@ -1,5 +1,6 @@
 """The buildspec files parse, and every project command they run exists in the project."""
 
+import json
 import re
 import shlex
 from pathlib import Path
@@ -7,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.templates import ENVIRONMENTS, ROOT, render
+from tests.templates import ENVIRONMENTS, ROOT, render, rendered
 
 BUILDSPECS = sorted((ROOT / "buildspecs").glob("*.yml"))
 
@@ -61,6 +62,19 @@ def test_deploy_runs_the_launch_line_the_readme_documents():
 def test_deploy_skips_the_pipeline_stack():
     spec = yaml.safe_load((ROOT / "buildspecs/deploy.yml").read_text())
     assert spec["env"]["variables"]["IN_PIPELINE"] == "true"
+
+
+def test_deploy_makes_no_drift_detection_its_role_does_not_grant():
+    """Every stack file runs !drift_preview with DRIFT_PREVIEW_SECONDS as its timeout (0: off);
+    the deploy role has no cloudformation:DetectStackDrift, so the deploy step turns it off."""
+    spec = yaml.safe_load((ROOT / "buildspecs/deploy.yml").read_text())
+    assert spec["env"]["variables"]["DRIFT_PREVIEW_SECONDS"] == "0"
+    service = (ROOT / "config/dev/service.yaml").read_text()
+    assert "!drift_preview" in service and "environment_variable.DRIFT_PREVIEW_SECONDS" in service
+    for env in ("dev", "prod"):
+        template = rendered(env)[f"{env}/pipeline"]["template"]
+        role = template["Resources"]["DeployRole"]["Properties"]
+        assert "cloudformation:DetectStackDrift" not in json.dumps(role["Policies"])
 
 
 def pins(path: Path) -> dict[str, str]:
