@@ -41,7 +41,7 @@ from emulator.seed import DEV_PARAMETER, PROD_SECRET
 from hooks.validate_config import find_problems
 from permissions import reference
 from tests.roles import quick, sceptre_in_process
-from tests.templates import ROOT, copy_project, render, rendered, stack_config
+from tests.templates import copy_project, render, rendered, stack_config
 
 PARTITION_REGION_ACCOUNT = "arn:${AWS::Partition}:%s:${AWS::Region}:${AWS::AccountId}:"
 DEV_PARAMETER_ARN = PARTITION_REGION_ACCOUNT % "ssm" + "parameter" + DEV_PARAMETER
@@ -64,8 +64,25 @@ BASE_ACTIONS = {
 }
 
 
+# The config ships no secrets (a missing one stops every task at start); these are the
+# examples its comments give, which the emulator seeds (emulator/seed.py).
+SECRETS = {
+    "dev": {"API_TOKEN": {"ssm": DEV_PARAMETER}},
+    "prod": {"DB_PASSWORD": {"secretsmanager": PROD_SECRET, "json_key": "password"}},
+}
+
+
 def service(env: str) -> dict:
     return rendered(env)[f"{env}/service"]["template"]
+
+
+@pytest.fixture(scope="module")
+def with_secrets(tmp_path_factory) -> dict[str, dict]:
+    """Each environment's service template with its example secrets configured."""
+    return {
+        env: service_of(configure(tmp_path_factory.mktemp(env), env, secrets=secrets), env)
+        for env, secrets in SECRETS.items()
+    }
 
 
 def configure(tmp_path, env: str, **values) -> object:
@@ -124,8 +141,8 @@ def arn_pattern(action: str) -> re.Pattern:
 # --- the container definition ---
 
 
-def test_dev_maps_its_variable_and_its_ssm_parameter():
-    found = container(service("dev"))
+def test_dev_maps_its_variable_and_its_ssm_parameter(with_secrets):
+    found = container(with_secrets["dev"])
     assert found["Environment"] == [{"Name": "LOG_LEVEL", "Value": "debug"}]
     assert found["Secrets"] == [{"Name": "API_TOKEN", "ValueFrom": sub(DEV_PARAMETER_ARN)}]
     # A parameter's ARN names it without its leading slash, as AWS's reference writes it.
@@ -133,8 +150,8 @@ def test_dev_maps_its_variable_and_its_ssm_parameter():
     assert "parameter//" not in DEV_PARAMETER_ARN
 
 
-def test_prod_maps_its_variable_and_one_json_key_of_its_secret():
-    found = container(service("prod"))
+def test_prod_maps_its_variable_and_one_json_key_of_its_secret(with_secrets):
+    found = container(with_secrets["prod"])
     assert found["Environment"] == [{"Name": "LOG_LEVEL", "Value": "info"}]
     # ARN:json-key:version-stage:version-id, stage and id empty: the current version.
     assert found["Secrets"] == [
@@ -183,14 +200,20 @@ def test_without_variables_or_secrets_the_container_has_neither(tmp_path):
 # --- the execution role ---
 
 
-def test_dev_execution_role_reads_exactly_its_parameter_and_decrypts_nothing():
-    assert secret_statements(service("dev")) == [
+def test_the_shipped_config_has_no_secret_so_a_new_account_launches():
+    for env in SECRETS:
+        assert "Secrets" not in container(service(env))
+        assert secret_statements(service(env)) == []
+
+
+def test_dev_execution_role_reads_exactly_its_parameter_and_decrypts_nothing(with_secrets):
+    assert secret_statements(with_secrets["dev"]) == [
         {"Effect": "Allow", "Action": "ssm:GetParameters", "Resource": [sub(DEV_PARAMETER_ARN)]}
     ]
 
 
-def test_prod_execution_role_reads_exactly_its_secret_by_name_and_six_characters():
-    granted = secret_statements(service("prod"))
+def test_prod_execution_role_reads_exactly_its_secret_by_name_and_six_characters(with_secrets):
+    granted = secret_statements(with_secrets["prod"])
     assert granted == [
         {
             "Effect": "Allow",
@@ -202,7 +225,8 @@ def test_prod_execution_role_reads_exactly_its_secret_by_name_and_six_characters
 
 
 def test_a_customer_key_adds_decrypt_through_the_secrets_services_only(tmp_path):
-    template = service_of(configure(tmp_path, "prod", secrets_kms_key_arn=KEY), "prod")
+    project = configure(tmp_path, "prod", secrets=SECRETS["prod"], secrets_kms_key_arn=KEY)
+    template = service_of(project, "prod")
     decrypt = [s for s in secret_statements(template) if s["Action"] == "kms:Decrypt"]
     assert decrypt == [
         {
@@ -258,7 +282,7 @@ def config(env: str) -> dict:
             "a name Amazon ECS does not set itself",
         ),
         (
-            {"variables": {"API_TOKEN": "plain"}},
+            {"variables": {"API_TOKEN": "plain"}, "secrets": SECRETS["dev"]},
             "sceptre_user_data.secrets.API_TOKEN",
             "a name not also in variables",
         ),
@@ -310,7 +334,7 @@ def test_bad_names_and_references_are_refused_by_key(change, key, allowed):
 
 
 @pytest.mark.parametrize("env", ["dev", "prod"])
-def test_the_shipped_secrets_and_variables_pass(env):
+def test_the_shipped_variables_and_secrets_pass(env):
     assert find_problems(config(env), env) == []
 
 
@@ -324,10 +348,12 @@ def emulator():
 
 
 @pytest.fixture(scope="module")
-def launched(emulator) -> Emulator:
-    """dev's service and what it depends on, launched once (in-process Sceptre)."""
+def launched(emulator, tmp_path_factory) -> Emulator:
+    """dev's service with its example secret, and what it depends on, launched once
+    (in-process Sceptre)."""
+    project = configure(tmp_path_factory.mktemp("launch"), "dev", secrets=SECRETS["dev"])
     env = {**quick(emulator.child_env()), "DRIFT_PREVIEW_SECONDS": "0"}
-    result = sceptre_in_process(ROOT, env, "launch", "-y", "dev/service.yaml")
+    result = sceptre_in_process(project, env, "launch", "-y", "dev/service.yaml")
     assert result.returncode == 0, result.stdout + result.stderr
     return emulator
 

@@ -132,7 +132,11 @@ def test_execution_and_task_roles_are_separate(env):
     assert task["TaskRoleArn"] == {"Fn::GetAtt": ["TaskRole", "Arn"]}
     template = service(env)
     assert "ManagedPolicyArns" not in template["Resources"]["ExecutionRole"]["Properties"]
-    assert statements(template["Resources"]["TaskRole"]) == []  # the application's, empty for now
+    # The application's role: nothing of its own yet, only ECS Exec's channels where exec is
+    # on (dev; tests/test_service_config.py checks exactly which).
+    granted = [a for s in statements(template["Resources"]["TaskRole"]) for a in s["Action"]]
+    assert all(a.startswith("ssmmessages:") for a in granted)
+    assert bool(granted) == (env == "dev")
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
