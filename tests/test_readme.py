@@ -12,6 +12,7 @@
 """
 
 import difflib
+import fnmatch
 import importlib.util
 import re
 import shlex
@@ -262,13 +263,17 @@ NOT_KEYS = {
 
 
 def schema_keys(schema: dict, prefix: str = "") -> set[str]:
-    """Every key path the schema declares ("network.vpc_name"), list items included."""
+    """Every key path the schema declares ("network.vpc_name"), list items included; a key
+    the user names (a mapping's additionalProperties, e.g. variables.LOG_LEVEL) is "*"."""
     keys = set()
     for key, sub in schema.get("properties", {}).items():
         keys.add(prefix + key)
         keys |= schema_keys(sub, f"{prefix}{key}.")
     if isinstance(schema.get("items"), dict):
         keys |= schema_keys(schema["items"], prefix)
+    if isinstance(schema.get("additionalProperties"), dict):
+        keys.add(prefix + "*")
+        keys |= schema_keys(schema["additionalProperties"], f"{prefix}*.")
     return keys
 
 
@@ -279,7 +284,12 @@ LEAVES = {k.split(".")[-1] for k in KEYS}
 def known(key: str) -> bool:
     """A dotted key path, at the top or under sceptre_user_data, or a key name anywhere."""
     if "." in key:
-        return key in KEYS or f"sceptre_user_data.{key}" in KEYS
+        return any(
+            fnmatch.fnmatchcase(path, pattern)
+            for path in (key, f"sceptre_user_data.{key}")
+            for pattern in KEYS
+            if pattern.count(".") == path.count(".")
+        )
     return key in LEAVES or key in SCEPTRE_KEYS
 
 
@@ -330,6 +340,8 @@ def test_config_key_is_in_the_schema(line, key):
 def test_a_stale_key_is_caught():
     assert not known("desired_count")
     assert not known("network.desired_count")
+    assert known("variables.LOG_LEVEL") and known("secrets.API_TOKEN.ssm")
+    assert not known("secrets.API_TOKEN.parameter")
     assert known("autoscaling.min") and known("network.vpc_name")
     assert yaml_keys("a:\n  b: 1\n  c:\n    d: x\ne: 2") == [
         (0, "a"),
