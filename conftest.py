@@ -15,6 +15,10 @@ ROOT = Path(__file__).resolve().parent
 # Emulators started by tests inherit this: ECS tasks start in 0.3 s, not the 1 s `make demo`
 # shows, so launches wait less. Tests of the waiting itself set their own start period.
 os.environ.setdefault("EMULATOR_TASK_START_SECONDS", "0.3")
+# ... and a drift detection completes 0.2 s after DetectStackDrift, not 1 s: every relaunch of
+# a stack runs one first (!drift_preview), and drift-check one per stack. Tests of a
+# detection still running set their own.
+os.environ.setdefault("EMULATOR_DRIFT_SECONDS", "0.2")
 # Each worker forks its emulators from fork servers that have imported moto and the layer,
 # built the backends and seeded once (emulator/forkserver.py): a start costs 0.1 s of CPU,
 # not 4 s.

@@ -1,7 +1,7 @@
 """Run CloudFormation drift detection on Sceptre stacks, in parallel, and collect the result."""
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +14,9 @@ from sceptre.stack import Stack
 
 # Stack-level outcomes. MISSING and FAILED mean the stack's drift is unknown.
 IN_SYNC, DRIFTED, MISSING, FAILED = "IN_SYNC", "DRIFTED", "MISSING", "FAILED"
+# The first look again comes this soon: a small stack's detection can be done in well under a
+# second; later looks back off to the caller's interval, which suits minutes-long detections.
+FIRST_POLL = 0.25  # seconds
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,15 @@ def _group(stack: Stack) -> str:
     return stack.name.rsplit("/", 1)[0]
 
 
+def poll_intervals(poll: float) -> Iterator[float]:
+    """Seconds to wait before each look at a detection's status: FIRST_POLL, doubling up to
+    ``poll``, then ``poll`` each time (never more than ``poll``)."""
+    wait = min(FIRST_POLL, poll)
+    while True:
+        yield wait
+        wait = min(wait * 2, poll)
+
+
 def detect(stack: Stack, timeout: float = 300, poll: float = 2) -> StackDrift:
     """Detect drift on one stack and wait for the result; never raises for AWS errors."""
     result = StackDrift(stack.name, stack.external_name, _group(stack))
@@ -69,6 +81,7 @@ def detect(stack: Stack, timeout: float = 300, poll: float = 2) -> StackDrift:
         started = call("detect_stack_drift", StackName=stack.external_name)
         detection_id = started["StackDriftDetectionId"]
         deadline = time.monotonic() + timeout
+        intervals = poll_intervals(poll)
         while True:
             status = call(
                 "describe_stack_drift_detection_status", StackDriftDetectionId=detection_id
@@ -81,7 +94,7 @@ def detect(stack: Stack, timeout: float = 300, poll: float = 2) -> StackDrift:
                     f"detection still running after {timeout:.0f} s",
                 )
                 return result
-            time.sleep(poll)
+            time.sleep(next(intervals))
         drifts = _resource_drifts(call, stack.external_name)
     except ClientError as error:
         message = error.response["Error"].get("Message", str(error))

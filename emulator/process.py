@@ -38,6 +38,9 @@ IMPORT_TIME_SETTINGS = re.compile(
     r"(EMULATOR_|MOTO_).*|TEST_SERVER_MODE|INITIAL_NO_AUTH_ACTION_COUNT|DEFAULT_CONTAINER_REGISTRY"
     r"|S3_IGNORE_SUBDOMAIN_BUCKETNAME|S3_UPLOAD_PART_MIN_SIZE|TESTS_SKIP_REQUIRES_DOCKER"
 )
+# Settings of the emulator read on each request (emulator/drift.py's detection time): a
+# forked emulator reads them from its own environment, so any fork server will do.
+REQUEST_TIME_SETTINGS = frozenset({"EMULATOR_DRIFT_SECONDS"})
 
 
 def free_port() -> int:
@@ -130,7 +133,11 @@ def _close_fork_servers() -> None:
 
 def fork_server_key(seed: bool, env: dict[str, str]) -> tuple[bool, frozenset[tuple[str, str]]]:
     """What tells fork servers apart: seeded or not, and the settings read at import."""
-    return seed, frozenset((k, v) for k, v in env.items() if IMPORT_TIME_SETTINGS.fullmatch(k))
+    return seed, frozenset(
+        (k, v)
+        for k, v in env.items()
+        if IMPORT_TIME_SETTINGS.fullmatch(k) and k not in REQUEST_TIME_SETTINGS
+    )
 
 
 def fork_server(seed: bool, env: dict[str, str], timeout: float) -> ForkServer:

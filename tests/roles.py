@@ -7,6 +7,7 @@ service that owns it would (CodeBuild, GitHub's OIDC) and run a command under it
 """
 
 import contextlib
+import io
 import logging
 import os
 import subprocess
@@ -149,6 +150,37 @@ def _status_polls(cap: str | None) -> Iterator[None]:
         actions.time = saved
 
 
+@contextlib.contextmanager
+def _as_a_new_process(cwd: Path, env: Mapping[str, str]) -> Iterator[None]:
+    """Inside the block, this process looks to a console script as a new one would: cwd as
+    its directory, exactly env as its environment, Sceptre's caches empty, no boto3 default
+    session, the logging configuration untouched by what ran before (and restored after)."""
+    import boto3
+
+    root = logging.getLogger()
+    sceptre_logger = logging.getLogger("sceptre")
+    saved_loggers = [(x, list(x.handlers), x.level) for x in (root, sceptre_logger)]
+    # The run starts without boto3's default session, as a new process does; this process
+    # gets its own back afterwards (its clients keep their parsed service models).
+    default_session, boto3.DEFAULT_SESSION = boto3.DEFAULT_SESSION, None
+    with (
+        contextlib.chdir(cwd),
+        _environment(env),
+        _status_polls(env.get("SCEPTRE_POLL_SECONDS")),
+    ):
+        _fresh_process_state()
+        try:
+            yield
+        finally:
+            # Sceptre's setup_logging and drift-check's logging.basicConfig add handlers bound
+            # to the run's stderr on every run.
+            for logger, handlers, level in saved_loggers:
+                logger.handlers[:] = handlers
+                logger.setLevel(level)
+            _fresh_process_state()
+            boto3.DEFAULT_SESSION = default_session
+
+
 def sceptre_in_process(cwd: Path, env: Mapping[str, str], *args: str) -> Ran:
     """``sceptre ARGS`` run in cwd under exactly env, as the console script would run it, but
     in this process: a sceptre process spends about a second importing before it starts.
@@ -159,31 +191,71 @@ def sceptre_in_process(cwd: Path, env: Mapping[str, str], *args: str) -> Ran:
     last): ...") with exit code 1, so tests that look for tracebacks still see them.
     Runs one at a time: it changes the process's environment, directory and streams.
     """
-    import boto3
     from click.testing import CliRunner
     from sceptre.cli import cli
 
-    sceptre_logger = logging.getLogger("sceptre")
-    handlers, level = list(sceptre_logger.handlers), sceptre_logger.level
-    # The run starts without boto3's default session, as a new process does; this process
-    # gets its own back afterwards (its clients keep their parsed service models).
-    default_session, boto3.DEFAULT_SESSION = boto3.DEFAULT_SESSION, None
     runner = CliRunner()
-    with (
-        contextlib.chdir(cwd),
-        _environment(env),
-        _status_polls(env.get("SCEPTRE_POLL_SECONDS")),
-    ):
-        _fresh_process_state()
-        try:
-            result = runner.invoke(cli, list(args), prog_name="sceptre", catch_exceptions=True)
-        finally:
-            # setup_logging adds a handler bound to this run's stderr on every run.
-            sceptre_logger.handlers[:] = handlers
-            sceptre_logger.setLevel(level)
-            _fresh_process_state()
-            boto3.DEFAULT_SESSION = default_session
+    with _as_a_new_process(cwd, env):
+        # Sceptre's own loggers only: a new sceptre process has no root handler either.
+        logging.getLogger().handlers[:] = []
+        result = runner.invoke(cli, list(args), prog_name="sceptre", catch_exceptions=True)
     stderr = result.stderr
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         stderr += "".join(traceback.format_exception(result.exception))
     return Ran(result.exit_code, result.stdout, stderr)
+
+
+def drift_check_in_process(cwd: Path, env: Mapping[str, str], *args: str) -> Ran:
+    """``drift-check ARGS`` run in cwd under exactly env, as the console script would run it
+    (drift/cli.py's main), but in this process, like sceptre_in_process: its output, and the
+    exit code from main's return value or a SystemExit (argparse's usage errors exit 2).
+
+    Its standard input is empty and no terminal, as under CI or a pipe (drift-check refuses
+    to ask a question there). Runs one at a time, like sceptre_in_process.
+    """
+    from drift import cli
+
+    stdout, stderr = io.StringIO(), io.StringIO()
+    saved_stdin = sys.stdin
+    with (
+        _as_a_new_process(cwd, env),
+        contextlib.redirect_stdout(stdout),
+        contextlib.redirect_stderr(stderr),
+    ):
+        # logging.basicConfig in main() configures the root logger only when it has no
+        # handler, as in a new process; pytest's capture handlers would stop it.
+        logging.getLogger().handlers[:] = []
+        sys.stdin = io.StringIO("")
+        try:
+            code = cli.main(list(args))
+        except SystemExit as exit_:
+            code = _exit_code(exit_.code, stderr)
+        except Exception as error:  # noqa: BLE001 (what Python prints for an uncaught one)
+            stderr.write("".join(traceback.format_exception(error)))
+            code = 1
+        finally:
+            sys.stdin = saved_stdin
+    return Ran(code, stdout.getvalue(), stderr.getvalue())
+
+
+def _exit_code(code: object, stderr: io.StringIO) -> int:
+    """The exit status of sys.exit(code): None is 0, an int itself, anything else is
+    printed to stderr and exits 1 (as Python does)."""
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code
+    stderr.write(f"{code}\n")
+    return 1
+
+
+# The project's console scripts and how to run each in this process.
+IN_PROCESS = {"sceptre": sceptre_in_process, "drift-check": drift_check_in_process}
+
+
+def in_process(command: str, cwd: Path, env: Mapping[str, str], *args: str) -> Ran:
+    """COMMAND ARGS (``sceptre`` or ``drift-check``) run in this process: see
+    sceptre_in_process and drift_check_in_process."""
+    if command not in IN_PROCESS:
+        raise ValueError(f"{command} has no in-process runner; known: {sorted(IN_PROCESS)}")
+    return IN_PROCESS[command](cwd, env, *args)

@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (tests take the imported emulator and aws fixtures as arguments)
 """drift-check end to end on the emulator: launch dev, check, change it by hand, check again.
 
 The module has an emulator of its own (it launches an environment and changes it); its
@@ -16,10 +15,9 @@ import pytest
 from drift.detect import DRIFTED, FAILED, IN_SYNC, MISSING, Difference, StackDrift
 from drift.report import exit_code, headline
 from emulator import drift_support
-from emulator.process import EMULATOR_PYTHON, ROOT
-from tests.roles import assume, quick
+from emulator.process import EMULATOR_PYTHON, ROOT, Emulator
+from tests.roles import Ran, assume, in_process, quick
 from tests.templates import rendered, stack_config
-from tests.test_launch import aws, emulator  # noqa: F401  (this module gets its own emulator)
 
 # The dev stacks drift-check checks: those Sceptre launches, not those marked ignore or
 # obsolete (the network stack is ignored unless network.create is true).
@@ -52,8 +50,29 @@ def alerts(aws) -> tuple[str, str]:
     return topic, queue
 
 
-def run(emulator, command: str, *args: str, **extra_env: str) -> subprocess.CompletedProcess:
+@pytest.fixture(scope="module")
+def emulator():
+    """This module's emulator: it launches dev and changes it by hand. Its detections take
+    1 s, not the suite's 0.2 s (conftest.py), so one is still running when a drift-check
+    with no time to wait looks at it, even with the other stacks' detections running."""
+    with Emulator(settings={"EMULATOR_DRIFT_SECONDS": "1"}) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def aws(emulator):
+    return emulator.client
+
+
+def run(
+    emulator, command: str, *args: str, as_process: bool = False, **extra_env: str
+) -> Ran | subprocess.CompletedProcess:
+    """COMMAND (sceptre or drift-check) ARGS on the emulator, in this process (tests/roles.py
+    in_process: a new process spends a second importing), or as the console script in a new
+    process when as_process (the tests of its exit codes keep one such run)."""
     env = {**quick(emulator.child_env("DRIFT_TOPIC_ARN")), **extra_env}
+    if not as_process:
+        return in_process(command, ROOT, env, *args)
     return subprocess.run(
         [str(BIN / command), *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
     )
@@ -153,6 +172,7 @@ def test_changes_made_by_hand_are_reported_in_table_json_and_markdown(
         str(report_json),
         "--markdown",
         str(report_md),
+        as_process=True,  # the console script itself: its exit code for drift
         DRIFT_TOPIC_ARN=topic,
     )
 
@@ -237,14 +257,7 @@ def test_a_caller_who_may_not_read_a_resource_gets_detection_failed(emulator, aw
         RoleName="no-log-reads", PolicyName="rights", PolicyDocument=json.dumps(rights)
     )
     env = {k: v for k, v in assume(emulator, arn, "drift").items() if k != "DRIFT_TOPIC_ARN"}
-    result = subprocess.run(
-        [str(BIN / "drift-check"), "dev"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = in_process("drift-check", ROOT, env, "dev")
     assert result.returncode == 2, result.stdout + result.stderr
     statuses = {row[0]: row[1] for row in table_rows(result.stdout, "STACK  ")}
     assert statuses["dev/service"] == FAILED  # its log group
