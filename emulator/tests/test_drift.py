@@ -11,7 +11,13 @@ import uuid
 import pytest
 from botocore.exceptions import ClientError
 
-from emulator.tests.test_fidelity import ecs_template, network, parameters  # noqa: F401
+from emulator.process import Emulator
+from emulator.tests.test_fidelity import (  # noqa: F401
+    default_network,
+    ecs_template,
+    network,
+    parameters,
+)
 
 IMAGE = "repo@sha256:" + "ab" * 32
 
@@ -62,6 +68,11 @@ def drift_template(name: str) -> str:
 
 @pytest.fixture
 def stack(aws, network):  # noqa: F811
+    return create_stack(aws, network)
+
+
+def create_stack(aws, network) -> str:  # noqa: F811
+    """A stack of drift_template on the emulator aws talks to; its name."""
     name = f"drift-{uuid.uuid4().hex[:8]}"
     aws("cloudformation").create_stack(
         StackName=name, TemplateBody=drift_template(name), Parameters=parameters(IMAGE, network)
@@ -200,7 +211,22 @@ def test_unknown_stack_and_detection_are_refused_like_aws(aws):
         cfn.describe_stack_drift_detection_status(StackDriftDetectionId=str(uuid.uuid4()))
 
 
-def test_detection_is_in_progress_before_it_completes(aws, stack):
+@pytest.fixture(scope="module")
+def slow_detections():
+    """A client factory for an emulator whose detections take 1 s, not the suite's 0.2 s
+    (conftest.py): one is surely still running when looked at right after it started."""
+    with Emulator(settings={"EMULATOR_DRIFT_SECONDS": "1"}) as running:
+        yield running.client
+
+
+@pytest.fixture
+def slow_stack(slow_detections):
+    """The drift template's stack on that emulator."""
+    return create_stack(slow_detections, default_network(slow_detections))
+
+
+def test_detection_is_in_progress_before_it_completes(slow_detections, slow_stack):
+    aws, stack = slow_detections, slow_stack
     # "DETECTION_IN_PROGRESS: The stack drift detection operation is currently in progress";
     # DriftedStackResourceCount is given for DETECTION_COMPLETE only (docs.aws.amazon.com/
     # AWSCloudFormation/latest/APIReference/API_DescribeStackDriftDetectionStatus.html).

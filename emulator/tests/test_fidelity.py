@@ -102,6 +102,11 @@ def ecs_template(name: str, with_spot: bool = False) -> str:
 
 @pytest.fixture
 def network(aws):
+    return default_network(aws)
+
+
+def default_network(aws) -> tuple[str, list[str]]:
+    """The default VPC's id and two of its subnets."""
     ec2 = aws("ec2")
     vpc = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]
     subnets = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc["VpcId"]]}])
