@@ -37,7 +37,7 @@ from scripts.readme_samples import (
     normalise,
     samples,
 )
-from tests.roles import quick
+from tests.roles import in_process, quick
 
 README = (ROOT / "README.md").read_text()
 SAMPLES = samples(README)
@@ -45,8 +45,9 @@ SAMPLES = samples(README)
 
 @pytest.fixture(scope="module")
 def produced() -> dict[str, str]:
-    """Every sample, printed once by its commands on one fresh emulator."""
-    return readme_samples.produce(quick)
+    """Every sample, printed once by its commands on one fresh emulator (sceptre and
+    drift-check in this process: tests/roles.py in_process)."""
+    return readme_samples.produce(quick, in_process)
 
 
 def test_every_sample_has_its_producer_and_every_producer_its_sample():
