@@ -32,7 +32,7 @@ import pytest
 import yaml
 
 from emulator.process import ROOT, Emulator
-from tests.roles import assume, quick, sceptre_in_process
+from tests.roles import Ran, assume, drift_check_in_process, quick, sceptre_in_process
 from tests.test_drift_roles import runner_role
 
 BIN = Path(sys.executable).parent
@@ -68,15 +68,16 @@ def launched(emulator) -> dict[str, str]:
     return outputs
 
 
-def drift_check(emulator, *args: str, answer: str | None = None) -> subprocess.CompletedProcess:
-    """drift-check as a user runs it; with answer, on a terminal that types it."""
+def drift_check(
+    emulator, *args: str, answer: str | None = None
+) -> Ran | subprocess.CompletedProcess:
+    """drift-check as a user runs it: with no terminal (as in CI), in this process
+    (tests/roles.py drift_check_in_process: a new process spends a second importing); with
+    answer, as the console script on a terminal that types it."""
     env = quick(emulator.child_env("DRIFT_TOPIC_ARN"))
     command = [str(BIN / "drift-check"), *args]
     if answer is None:
-        return subprocess.run(
-            command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, capture_output=True,
-            text=True, timeout=300,
-        )  # fmt: skip
+        return drift_check_in_process(ROOT, env, *args)
     controller, terminal = pty.openpty()
     try:
         os.write(controller, answer.encode())
@@ -259,10 +260,7 @@ def test_devs_scheduled_runner_may_revert_with_its_own_role(emulator, aws):
         for k, v in assume(emulator, runner_role(emulator), "codebuild-drift").items()
         if k != "DRIFT_TOPIC_ARN"
     }
-    result = subprocess.run(
-        [str(BIN / "drift-check"), "dev", "--revert", "--yes"], cwd=ROOT, env=env,
-        stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+    result = drift_check_in_process(ROOT, env, "dev", "--revert", "--yes")
     assert result.returncode == 0, result.stdout + result.stderr
     assert retention(aws) == DEV["log_retention_days"]
 
@@ -280,10 +278,7 @@ def test_prods_runner_only_reports_and_may_not_revert(emulator, aws):
     arn = aws("iam").get_role(RoleName=name)["Role"]["Arn"]
     env = {k: v for k, v in assume(emulator, arn, "codebuild-drift").items()
            if k != "DRIFT_TOPIC_ARN"}  # fmt: skip
-    result = subprocess.run(
-        [str(BIN / "drift-check"), "prod", "--revert", "--yes"], cwd=ROOT, env=env,
-        stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+    result = drift_check_in_process(ROOT, env, "prod", "--revert", "--yes")
     assert result.returncode == 2, result.stdout + result.stderr
     (line,) = [x for x in result.stdout.splitlines() if x.startswith("prod/service: FAILED:")]
     assert "could not create the revert change set" in line and "AccessDenied" in line

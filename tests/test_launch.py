@@ -15,7 +15,7 @@ import pytest
 from emulator.process import REGION, ROOT, Emulator
 from emulator.seed import IMAGE_TAGS, REPOSITORY
 from scripts import smoke_test
-from tests.roles import quick
+from tests.roles import Ran, quick, sceptre_in_process
 
 SCEPTRE = Path(sys.executable).with_name("sceptre")
 
@@ -36,7 +36,12 @@ def aws(emulator):
     return emulator.client
 
 
-def sceptre(emulator, *args: str) -> subprocess.CompletedProcess:
+def sceptre(emulator, *args: str, as_process: bool = False) -> Ran | subprocess.CompletedProcess:
+    """sceptre ARGS on the emulator, in this process (tests/roles.py sceptre_in_process: a new
+    process spends a second importing), or as the console script when as_process (dev's
+    launch, as a user runs it)."""
+    if not as_process:
+        return sceptre_in_process(ROOT, quick(emulator.child_env()), *args)
     return subprocess.run(
         [str(SCEPTRE), *args],
         cwd=ROOT,
@@ -179,7 +184,7 @@ def test_prod_refuses_to_launch_without_an_explicit_tag(emulator, aws):
 
 
 def test_dev_launches_with_the_newest_image_and_prints_a_summary(emulator, aws):
-    result = sceptre(emulator, "launch", "-y", "dev")
+    result = sceptre(emulator, "launch", "-y", "dev", as_process=True)
     assert result.returncode == 0, result.stdout + result.stderr
     newest = image_reference(aws, pushed_digest(aws, IMAGE_TAGS[-1]))  # pushed last
     assert "most recently pushed image" in result.stderr

@@ -7,11 +7,18 @@ import uuid
 
 import pytest
 
-from emulator.process import Emulator
+from emulator.process import ROOT, Emulator
 from hooks.deployment_summary import DeploymentSummary
 from hooks.protect import Protect
-from tests.roles import quick, sceptre
+from tests.roles import Ran, quick, sceptre_in_process
 from tests.test_hooks import make_stack
+
+
+def sceptre(env: dict[str, str], *args: str) -> Ran:
+    """sceptre ARGS under env, in this process (tests/roles.py sceptre_in_process: a new
+    process spends a second importing; the same arguments, directory, output, exit code)."""
+    return sceptre_in_process(ROOT, env, *args)
+
 
 # A resource the emulator refuses as AWS does: a GitHub source reporting build status with
 # no GitHub credentials stored in CodeBuild (emulator/tests/test_delivery.py).

@@ -2,8 +2,8 @@
 
 import pytest
 
-from emulator.process import Emulator
-from tests.roles import sceptre
+from emulator.process import ROOT, Emulator
+from tests.roles import quick, sceptre_in_process
 
 
 @pytest.fixture(scope="module")
@@ -13,7 +13,9 @@ def fresh():
 
 
 def launch_shared(emulator):
-    return sceptre(emulator.child_env(), "launch", "-y", "shared")
+    """sceptre launch -y shared, in this process (tests/roles.py sceptre_in_process: a new
+    process spends a second importing), with short status polls."""
+    return sceptre_in_process(ROOT, quick(emulator.child_env()), "launch", "-y", "shared")
 
 
 def test_launching_shared_creates_the_ecs_service_linked_role(fresh):
