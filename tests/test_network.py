@@ -7,7 +7,6 @@ empty emulator: the VPC and subnets it creates are what !vpc_id and !subnet_ids 
 
 import copy
 import ipaddress
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,7 @@ from sceptre.plan.plan import SceptrePlan
 from bench import cost
 from emulator.process import Emulator
 from hooks.validate_config import find_problems
-from tests.roles import BIN, quick, stack_outputs
+from tests.roles import quick, sceptre_in_process, stack_outputs
 from tests.templates import ENVIRONMENTS, copy_project, render, resources, stack_config
 from tests.templates import ROOT as ROOT_PROJECT
 
@@ -293,11 +292,9 @@ def test_cost_rows_price_both_egress_choices_per_zone():
 def test_a_launched_network_is_what_the_resolvers_find(tmp_path, monkeypatch):
     project = network_project(tmp_path, "prod", create=True)
     with Emulator(seed=False) as emulator:
-        launched = subprocess.run(
-            [str(BIN / "sceptre"), "--var", "image_tag=1.0.0", "launch", "-y",
-             "prod/network.yaml"],
-            cwd=project, env=quick(emulator.child_env("IN_PIPELINE")),
-            capture_output=True, text=True, timeout=300,
+        launched = sceptre_in_process(  # a new sceptre process would spend a second importing
+            project, quick(emulator.child_env("IN_PIPELINE")),
+            "--var", "image_tag=1.0.0", "launch", "-y", "prod/network.yaml",
         )  # fmt: skip
         assert launched.returncode == 0, launched.stdout + launched.stderr
         outputs = stack_outputs(emulator, f"{PREFIX}-prod-network")
