@@ -1,9 +1,10 @@
 """Drift readers for the load balancing, storage, messaging and delivery types of the templates.
 
 The companion of drift.py (which holds the ECS, logs, IAM role, security group and scalable
-target readers and merges these). Each reader reads one resource's live state through the
-service's public API of the emulator, as CloudFormation's read handler does, and returns it
-in CloudFormation's property names (None where unset), or None when the resource is gone.
+target readers and merges these); also the CloudWatch alarms and dashboard. Each reader
+reads one resource's live state through the service's public API of the emulator, as
+CloudFormation's read handler does, and returns it in CloudFormation's property names (None
+where unset), or None when the resource is gone.
 Nested keys may keep the API's camelCase: drift.align() matches them to the template's.
 
 Where the emulator has no API for a type (moto 5.2.5 has no CodeStar Connections service),
@@ -343,6 +344,65 @@ def events_rule(aws: Aws, physical_id: str, _: dict[str, Any]) -> dict[str, Any]
     }
 
 
+# --- CloudWatch: the service's alarms and dashboard (templates/partials/) ----------------
+
+
+def _like(actual: Any, declared: Any) -> Any:
+    """A number the API answers as a float (Threshold 2.0) as the template writes it (2)."""
+    if isinstance(declared, int) and isinstance(actual, float) and actual.is_integer():
+        return int(actual)
+    return actual
+
+
+_ALARM_KEYS = (
+    "AlarmDescription",
+    "ActionsEnabled",
+    "MetricName",
+    "Namespace",
+    "Statistic",
+    "ExtendedStatistic",
+    "Period",
+    "Unit",
+    "EvaluationPeriods",
+    "DatapointsToAlarm",
+    "ComparisonOperator",
+    "TreatMissingData",
+    "EvaluateLowSampleCountPercentile",
+    "ThresholdMetricId",
+)
+
+
+def alarm(aws: Aws, physical_id: str, expected: dict[str, Any]) -> dict[str, Any] | None:
+    """AWS::CloudWatch::Alarm (physical id: its name), as DescribeAlarms answers it (the
+    read permission the type's schema lists). Empty lists read as unset."""
+    found = aws("cloudwatch").describe_alarms(AlarmNames=[physical_id], AlarmTypes=["MetricAlarm"])
+    if not found["MetricAlarms"]:
+        return None
+    (live,) = found["MetricAlarms"]
+    return {
+        "AlarmName": live["AlarmName"],
+        **{key: live.get(key) for key in _ALARM_KEYS},
+        "Threshold": _like(live.get("Threshold"), expected.get("Threshold")),
+        "Dimensions": live.get("Dimensions") or None,
+        "Metrics": live.get("Metrics") or None,
+        "AlarmActions": live.get("AlarmActions") or None,
+        "OKActions": live.get("OKActions") or None,
+        "InsufficientDataActions": live.get("InsufficientDataActions") or None,
+    }
+
+
+def dashboard(aws: Aws, physical_id: str, _: dict[str, Any]) -> dict[str, Any] | None:
+    """AWS::CloudWatch::Dashboard (physical id: its name). The body is a String property:
+    compared as the text CloudWatch keeps."""
+    try:
+        found = aws("cloudwatch").get_dashboard(DashboardName=physical_id)
+    except ClientError as error:
+        if error.response["Error"]["Code"] in {"ResourceNotFound", "ResourceNotFoundException"}:
+            return None
+        raise
+    return {"DashboardName": found["DashboardName"], "DashboardBody": found["DashboardBody"]}
+
+
 # --- delivery: CodePipeline, CodeStar Connections, Application Auto Scaling policies ------
 
 
@@ -642,4 +702,6 @@ READERS: dict[str, Callable[[Aws, str, dict[str, Any]], dict[str, Any] | None]] 
     "AWS::EC2::VPCEndpoint": vpc_endpoint,
     "AWS::EC2::NatGateway": nat_gateway,
     "AWS::EC2::EIP": elastic_ip,
+    "AWS::CloudWatch::Alarm": alarm,
+    "AWS::CloudWatch::Dashboard": dashboard,
 }

@@ -24,6 +24,7 @@ from moto.server import ThreadedMotoServer
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from emulator import (  # noqa: E402
     acm_listing,
+    cloudwatch_cfn,
     delivery,
     drift,
     faults,
@@ -50,6 +51,7 @@ def install_layer() -> None:
     shared_loader.install()  # CPU only: botocore's data files read once per process
     fidelity.install()
     delivery.install()
+    cloudwatch_cfn.install()  # alarms and dashboards through CloudFormation
     faults.install()
     protection.install()
     drift.install()

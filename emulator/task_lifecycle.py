@@ -34,6 +34,11 @@ DescribeTasks reads it (no background thread), and:
   CloudFormation waits up to three hours; the emulator gives up after
   ``EMULATOR_STABILIZE_SECONDS`` (default 60) with ``Service ARN did not stabilize.``
 
+- Deployment alarms (``deploymentConfiguration.alarms``): a watched alarm that goes into
+  ALARM fails the deployment and, with rollback, restores the last completed task
+  definition, as the breaker does; with alarms, a steady deployment completes after a bake
+  time (deployment_alarms.py).
+
 - A task whose secrets its execution role cannot read, or that do not exist, stops before it
   runs with ECS's ResourceInitializationError (stopCode TaskFailedToStart) and counts as a
   failed task for the circuit breaker (task_secrets.py says what is checked).
@@ -71,7 +76,7 @@ from moto.ecs import models as ecs
 from moto.ecs import responses as ecs_responses
 from moto.ecs.exceptions import EcsClientException
 
-from emulator import task_secrets
+from emulator import deployment_alarms, task_secrets
 
 HEALTH_TAG = "emulator:health-checks"
 START_SECONDS = float(os.environ.get("EMULATOR_TASK_START_SECONDS", "1"))
@@ -340,34 +345,54 @@ def _apply(service: Any, task: Any, at: float) -> None:
         )
 
 
+def _fail(service: Any, at: float, reason: str, why: str, rollback: bool) -> dict[str, Any]:
+    """Fail the primary deployment (``why`` ends its service event) and, with rollback and a
+    completed deployment to return to, start that one; the primary deployment after."""
+    state = _state(service)
+    primary = service.deployments[0]
+    primary.update(rolloutState="FAILED", rolloutStateReason=reason)
+    state["tripped"].add(primary["id"])
+    _event(service, f"(service {service.name}) (deployment {primary['id']}) deployment {why}", at)
+    _scale_in(service, _tasks(service, primary["id"]), primary["id"], at)
+    previous = state["completed_task_definition"]
+    if rollback and previous:
+        service.task_definition = previous
+        primary = _new_deployment(service, at)
+        state["rollbacks"].add(primary["id"])
+        _event(service, f"(service {service.name}) rolling back to deployment {primary['id']}.", at)
+    return primary
+
+
 def _reconcile(service: Any, at: float) -> None:
-    """What ECS's scheduler does at time ``at``: breaker, launches, completion."""
+    """What ECS's scheduler does at time ``at``: breaker, alarms, launches, completion."""
     state = _state(service)
     primary = service.deployments[0]
     failed = state["failed"].get(primary["id"], 0)
     breaker = _breaker(service)
+    alarmed = (
+        deployment_alarms.tripped(service, primary, at)
+        if primary["rolloutState"] == "IN_PROGRESS"
+        else []
+    )
     if (
         primary["rolloutState"] == "IN_PROGRESS"
         and breaker.get("enable")
         and failed >= breaker_threshold(service.desired_count)
     ):
-        primary.update(rolloutState="FAILED", rolloutStateReason=BREAKER_REASON)
-        state["tripped"].add(primary["id"])
-        _event(
-            service,
-            f"(service {service.name}) (deployment {primary['id']}) deployment "
-            "failed: tasks failed to start.",
-            at,
+        primary = _fail(
+            service, at, BREAKER_REASON, "failed: tasks failed to start.", breaker.get("rollback")
         )
-        _scale_in(service, _tasks(service, primary["id"]), primary["id"], at)
-        previous = state["completed_task_definition"]
-        if breaker.get("rollback") and previous:
-            service.task_definition = previous
-            primary = _new_deployment(service, at)
-            state["rollbacks"].add(primary["id"])
-            _event(
-                service, f"(service {service.name}) rolling back to deployment {primary['id']}.", at
-            )
+    elif alarmed:
+        state.setdefault("stack_reasons", {})[primary["id"]] = deployment_alarms.stack_reason(
+            alarmed
+        )
+        primary = _fail(
+            service,
+            at,
+            deployment_alarms.rollout_reason(alarmed),
+            f"failed: alarm(s) {', '.join(alarmed)} in ALARM state.",
+            deployment_alarms.rolls_back(service),
+        )
     if primary["rolloutState"] == "FAILED":
         return
     live = _tasks(service, primary["id"])
@@ -379,7 +404,12 @@ def _reconcile(service: Any, at: float) -> None:
         _scale_in(service, newest_first[: len(live) - want], primary["id"], at)
     live = _tasks(service, primary["id"])
     healthy = [t for t in live if t.status == "RUNNING" and not t._fails]
-    if primary["rolloutState"] == "IN_PROGRESS" and len(healthy) == want == len(live):
+    settled = len(healthy) == want == len(live)
+    if (
+        primary["rolloutState"] == "IN_PROGRESS"
+        and settled
+        and deployment_alarms.baked(service, state, primary, at)
+    ):
         primary.update(
             rolloutState="COMPLETED",
             rolloutStateReason=f"ECS deployment {primary['id']} completed.",
@@ -461,7 +491,8 @@ def wait_until_stable(service: Any) -> None:
     first = service.deployments[0]["id"] if service.deployments else None
     while True:
         if first in _state(service)["tripped"]:
-            raise EcsClientException(BREAKER_STACK_REASON)
+            reasons = _state(service).get("stack_reasons", {})
+            raise EcsClientException(reasons.get(first, BREAKER_STACK_REASON))
         if steady(service):
             return
         if _state(service).get("unplaceable") and not _tasks(service):
