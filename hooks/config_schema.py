@@ -61,6 +61,34 @@ KMS_KEY_ARN = {
     "pattern": "^$|^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/(mrk-[0-9a-f]{32}|[0-9a-f-]{36})$",
 }
 TAGS = {"type": "object", "additionalProperties": {"type": "string"}}
+SNS_TOPIC_ARN = {
+    "type": "string",
+    "pattern": "^$|^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$",
+}
+# Alarm thresholds (templates/partials/alarms.j2), over one-minute periods: evaluation periods
+# times period may not exceed one day (EvaluationPeriods, docs.aws.amazon.com/AmazonCloudWatch/
+# latest/APIReference/API_PutMetricAlarm.html), so at most 1440.
+ALARMS: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": [
+        "evaluation_periods",
+        "target_5xx_percent",
+        "response_time_p90_seconds",
+        "unhealthy_hosts",
+        "cpu_percent",
+        "memory_percent",
+    ],
+    "properties": {
+        "evaluation_periods": {"type": "integer", "minimum": 1, "maximum": 1440},
+        "target_5xx_percent": {"type": "number", "exclusiveMinimum": 0, "maximum": 100},
+        # Seconds, TargetResponseTime's unit: a value in milliseconds would never alarm.
+        "response_time_p90_seconds": {"type": "number", "exclusiveMinimum": 0},
+        "unhealthy_hosts": {"type": "integer", "minimum": 1},
+        "cpu_percent": {"type": "number", "exclusiveMinimum": 0, "maximum": 100},
+        "memory_percent": {"type": "number", "exclusiveMinimum": 0, "maximum": 100},
+    },
+}
 
 SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -105,10 +133,7 @@ SCHEMA: dict[str, Any] = {
             "pattern": "^(rate\\([1-9][0-9]* (minute|minutes|hour|hours|day|days)\\)"
             "|cron\\(([^ ]+ ){5}[^ ]+\\))$",
         },
-        "drift_topic_arn": {
-            "type": "string",
-            "pattern": "^$|^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$",
-        },
+        "drift_topic_arn": SNS_TOPIC_ARN,
         # The drift monitor reverts drift (drift-check ENV --revert --yes) or only reports it.
         "auto_revert": {"type": "boolean"},
         "drift_source": {
@@ -175,6 +200,7 @@ SCHEMA: dict[str, Any] = {
                 "health_check",
                 "deregistration_delay",
                 "autoscaling",
+                "alarms",
             ],
             "properties": {
                 "environment": {"type": "string"},
@@ -254,6 +280,9 @@ SCHEMA: dict[str, Any] = {
                 },
                 "secrets_kms_key_arn": KMS_KEY_ARN,
                 "enable_execute_command": {"type": "boolean"},
+                # The SNS topic alarms notify (partials/alarms.j2), "" for none.
+                "alarm_topic_arn": SNS_TOPIC_ARN,
+                "alarms": ALARMS,
                 "log_retention_days": {"enum": LOG_RETENTION_DAYS},
                 "log_deletion_policy": {"enum": ["Delete", "Retain"]},
                 "assign_public_ip": {"enum": ["ENABLED", "DISABLED"]},
