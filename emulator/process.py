@@ -38,9 +38,10 @@ IMPORT_TIME_SETTINGS = re.compile(
     r"(EMULATOR_|MOTO_).*|TEST_SERVER_MODE|INITIAL_NO_AUTH_ACTION_COUNT|DEFAULT_CONTAINER_REGISTRY"
     r"|S3_IGNORE_SUBDOMAIN_BUCKETNAME|S3_UPLOAD_PART_MIN_SIZE|TESTS_SKIP_REQUIRES_DOCKER"
 )
-# Settings of the emulator read on each request (emulator/drift.py's detection time): a
-# forked emulator reads them from its own environment, so any fork server will do.
-REQUEST_TIME_SETTINGS = frozenset({"EMULATOR_DRIFT_SECONDS"})
+# Settings of the emulator read on each request (emulator/drift.py's detection time,
+# emulator/deployment_alarms.py's bake time): a forked emulator reads them from its own
+# environment, so any fork server will do.
+REQUEST_TIME_SETTINGS = frozenset({"EMULATOR_DRIFT_SECONDS", "EMULATOR_BAKE_SECONDS"})
 
 
 def free_port() -> int:
