@@ -61,6 +61,15 @@ def test_prod_launches_the_named_image_in_its_private_subnets(emulator, aws):
         "deploymentCircuitBreaker": {"enable": True, "rollback": True},
         "maximumPercent": 200,
         "minimumHealthyPercent": 100,
+        # A deploy that trips either alarm rolls back (issue 13).
+        "alarms": {
+            "alarmNames": [
+                "product-service-prod-target-5xx-rate",
+                "product-service-prod-response-time-p90",
+            ],
+            "enable": True,
+            "rollback": True,
+        },
     }
     # No DesiredCount is declared: registering the scalable target raised it to its minimum.
     # Application Auto Scaling does that after the service is stable, and CloudFormation does
@@ -152,6 +161,28 @@ def test_prod_access_logs_go_to_an_encrypted_bucket(aws):
     encryption = aws("s3").get_bucket_encryption(Bucket=attributes["access_logs.s3.bucket"])
     (rule,) = encryption["ServerSideEncryptionConfiguration"]["Rules"]
     assert rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+
+
+def test_prod_runs_with_its_alarms_dashboard_and_no_shell(aws):
+    """Issue 13 in prod as launched: its variables, no ECS Exec, six alarms at prod's
+    thresholds (config/prod/config.yaml) and a dashboard (deployment alarms: above)."""
+    service, task = live_service(aws, "prod")
+    (container,) = task["containerDefinitions"]
+    assert container["environment"] == [{"name": "LOG_LEVEL", "value": "info"}]
+    assert "secrets" not in container or container["secrets"] == []  # none shipped
+    assert service["enableExecuteCommand"] is False
+    alarms = aws("cloudwatch").describe_alarms(AlarmNamePrefix="product-service-prod-")
+    thresholds = {a["AlarmName"]: a["Threshold"] for a in alarms["MetricAlarms"]}
+    assert thresholds == {
+        "product-service-prod-target-5xx-rate": 2.0,
+        "product-service-prod-response-time-p90": 1.0,
+        "product-service-prod-unhealthy-hosts": 1.0,
+        "product-service-prod-cpu-high": 80.0,
+        "product-service-prod-memory-high": 80.0,
+        "product-service-prod-tasks-below-desired": 0.0,
+    }
+    dashboards = aws("cloudwatch").list_dashboards()["DashboardEntries"]
+    assert "product-service-prod" in [d["DashboardName"] for d in dashboards]
 
 
 def test_relaunch_with_nothing_changed_updates_nothing(emulator, aws):
