@@ -78,10 +78,12 @@ def revert(
     results: list[StackDrift],
     options: Options,
     confirm: Callable[[str], bool] = ask,
-    out: TextIO = sys.stdout,
+    out: TextIO | None = None,
 ) -> Outcome:
     """Revert every drifted stack of results (a detection of stacks); print the preview and the
-    final report to out. confirm is asked once for all stacks unless options.yes or dry_run."""
+    final report to out (sys.stdout as it is at the call). confirm is asked once for all
+    stacks unless options.yes or dry_run."""
+    out = out or sys.stdout
     by_name = {s.name: s for s in stacks}
     drifted = [r for r in results if r.status == DRIFTED]
     if not drifted:

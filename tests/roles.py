@@ -221,7 +221,6 @@ def drift_check_in_process(cwd: Path, env: Mapping[str, str], *args: str) -> Ran
         _as_a_new_process(cwd, env),
         contextlib.redirect_stdout(stdout),
         contextlib.redirect_stderr(stderr),
-        _defaults_to(stdout),
     ):
         # logging.basicConfig in main() configures the root logger only when it has no
         # handler, as in a new process; pytest's capture handlers would stop it.
@@ -237,24 +236,6 @@ def drift_check_in_process(cwd: Path, env: Mapping[str, str], *args: str) -> Ran
         finally:
             sys.stdin = saved_stdin
     return Ran(code, stdout.getvalue(), stderr.getvalue())
-
-
-@contextlib.contextmanager
-def _defaults_to(stdout: io.StringIO) -> Iterator[None]:
-    """drift/revert_command.py's revert() prints to ``out``, whose default is bound when the
-    module is imported: the process's stdout in a new process, here whatever stdout was at
-    import. Inside the block that default is this run's stdout."""
-    from drift import revert_command
-
-    saved = revert_command.revert.__defaults__
-    assert saved is not None and isinstance(saved[-1], io.TextIOBase | io.StringIO), (
-        "revert()'s last argument is no longer out=sys.stdout: update tests/roles.py"
-    )
-    revert_command.revert.__defaults__ = (*saved[:-1], stdout)
-    try:
-        yield
-    finally:
-        revert_command.revert.__defaults__ = saved
 
 
 def _exit_code(code: object, stderr: io.StringIO) -> int:

@@ -145,7 +145,7 @@ CASES = [
     Case("section-missing", "sceptre_user_data.autoscaling = missing; allowed: a value (this key is required)", lambda c: c["sceptre_user_data"].pop("autoscaling")),
     Case("variable-name-not-for-a-shell", "sceptre_user_data.variables = 'LOG-LEVEL'; allowed: a string matching ^[A-Za-z_]", user(variables={"LOG-LEVEL": "debug"})),
     Case("variable-ecs-sets-itself", "sceptre_user_data.variables.AWS_REGION = 'eu-west-1'; allowed: a name Amazon ECS does not set itself", user(variables={"AWS_REGION": "eu-west-1"})),
-    Case("name-both-variable-and-secret", "sceptre_user_data.secrets.API_TOKEN = {'ssm': '/product-service/dev/api-token'}; allowed: a name not also in variables", user(variables={"API_TOKEN": "plain"})),
+    Case("name-both-variable-and-secret", "sceptre_user_data.secrets.API_TOKEN = {'ssm': '/product-service/dev/api-token'}; allowed: a name not also in variables", user(variables={"API_TOKEN": "plain"}, secrets={"API_TOKEN": {"ssm": "/product-service/dev/api-token"}})),
     Case("secret-reference-not-ssm-or-secrets-manager", "sceptre_user_data.secrets.API_TOKEN.ssm = 'arn:aws:s3:::bucket/token'; allowed: a string matching", user(secrets={"API_TOKEN": {"ssm": "arn:aws:s3:::bucket/token"}})),
     Case("secret-json-key-on-a-parameter", "sceptre_user_data.secrets.API_TOKEN.json_key = 'token'; allowed: json_key only with secretsmanager", user(secrets={"API_TOKEN": {"ssm": "/product-service/dev/api-token", "json_key": "token"}})),
     Case("shared-environment-not-the-folder", "config/shared/config.yaml: environment = 'prod'; allowed: the folder's name", key("environment", "prod"), file="config/shared/config.yaml", args=["launch", "-y", "shared"]),

@@ -343,7 +343,7 @@ def test_the_shipped_variables_and_secrets_pass(env):
 
 @pytest.fixture(scope="module")
 def emulator():
-    with Emulator(settings={"EMULATOR_TASK_START_SECONDS": "0.2"}) as running:
+    with Emulator() as running:
         yield running
 
 
