@@ -145,6 +145,9 @@ def _python_module(command: str, env: dict[str, str], cwd: Path) -> subprocess.C
     os.environ.clear()
     os.environ.update(env)
     sys.argv = argv
+    # Run as `python -m` would: a fresh __main__, not the module a test already imported
+    # (runpy warns when the module is in sys.modules).
+    imported = sys.modules.pop(match[1], None)
     code: int | str | None = 0
     try:
         with (
@@ -159,6 +162,8 @@ def _python_module(command: str, env: dict[str, str], cwd: Path) -> subprocess.C
         os.environ.clear()
         os.environ.update(saved_env)
         sys.argv = saved_argv
+        if imported is not None:
+            sys.modules[match[1]] = imported
     if isinstance(code, str):  # SystemExit("message"): printed, exit status 1
         err.write(code + "\n")
         code = 1
