@@ -37,7 +37,7 @@ import pytest
 import yaml
 
 from emulator.process import Emulator
-from emulator.seed import DEV_PARAMETER, PROD_SECRET
+from emulator.seed import DEV_PARAMETER, IMAGE_TAGS, PROD_SECRET
 from hooks.validate_config import find_problems
 from permissions import reference
 from tests.roles import quick, sceptre_in_process
@@ -388,3 +388,38 @@ def test_ecs_registers_dev_with_its_environment_secrets_and_exec(launched):
     arns = ecs.list_tasks(cluster="product-service-dev", serviceName=svc["serviceName"])["taskArns"]
     (task,) = ecs.describe_tasks(cluster="product-service-dev", tasks=arns)["tasks"]
     assert task["lastStatus"] == "RUNNING"
+
+
+@pytest.fixture(scope="module")
+def launched_prod(emulator, tmp_path_factory) -> Emulator:
+    """prod's service with its example secret (one JSON key of a Secrets Manager secret),
+    launched once on the same emulator as dev."""
+    project = configure(tmp_path_factory.mktemp("prod"), "prod", secrets=SECRETS["prod"])
+    env = {**quick(emulator.child_env()), "DRIFT_PREVIEW_SECONDS": "0"}
+    args = ("--var", f"image_tag={IMAGE_TAGS[-1]}", "launch", "-y", "prod/service.yaml")
+    result = sceptre_in_process(project, env, *args)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return emulator
+
+
+def test_ecs_registers_prod_with_its_secrets_json_key_and_no_exec(launched_prod):
+    ecs = launched_prod.client("ecs")
+    definition = ecs.describe_task_definition(taskDefinition="product-service-prod")[
+        "taskDefinition"
+    ]
+    (found,) = definition["containerDefinitions"]
+    assert found["environment"] == [{"name": "LOG_LEVEL", "value": "info"}]
+    # A secret named without its random suffix: its partial ARN, :json-key:stage:version-id.
+    # (CloudFormation's page asks for the full ARN; a name is resolved by GetSecretValue.)
+    partial = f"arn:aws:secretsmanager:us-east-1:123456789012:secret:{PROD_SECRET}"
+    assert found["secrets"] == [{"name": "DB_PASSWORD", "valueFrom": f"{partial}:password::"}]
+    (arn,) = ecs.list_services(cluster="product-service-prod")["serviceArns"]
+    (svc,) = ecs.describe_services(cluster="product-service-prod", services=[arn])["services"]
+    assert svc["enableExecuteCommand"] is False
+    # ECS read that key with the execution role when the tasks started: they run.
+    arns = ecs.list_tasks(cluster="product-service-prod", serviceName=svc["serviceName"])
+    tasks = ecs.describe_tasks(cluster="product-service-prod", tasks=arns["taskArns"])["tasks"]
+    # (None stopped, as a task whose secret cannot be read does; autoscaling's second task may
+    # still be starting.)
+    statuses = {t["lastStatus"] for t in tasks}
+    assert "RUNNING" in statuses and "STOPPED" not in statuses
