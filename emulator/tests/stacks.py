@@ -1,5 +1,6 @@
 """Templates several emulator tests create stacks from."""
 
+import time
 from typing import Any
 
 
@@ -36,3 +37,14 @@ def fargate_service(subnet: str) -> dict[str, Any]:
             "Service": {"Value": {"Fn::GetAtt": ["Service", "Name"]}},
         },
     }
+
+
+def until(check, timeout: float = 15, every: float = 0.05):
+    """Poll check() until it returns something truthy; fail after timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(every)
+    raise AssertionError(f"not within {timeout} s")

@@ -18,12 +18,12 @@ What AWS does, and where it says so:
 """
 
 import json
-import time
 import uuid
 
 import pytest
 
 from emulator.process import Emulator
+from emulator.tests.stacks import until
 
 START = 0.2
 BAKE = 1.0
@@ -34,17 +34,6 @@ def emulator():
     settings = {"EMULATOR_TASK_START_SECONDS": str(START), "EMULATOR_BAKE_SECONDS": str(BAKE)}
     with Emulator(seed=False, settings=settings) as running:
         yield running
-
-
-def until(check, timeout: float = 15, every: float = 0.05):
-    """Poll check() until it returns something truthy; fail after timeout seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(every)
-    raise AssertionError(f"not within {timeout} s")
 
 
 def error_rate_alarm(name: str, threshold: float = 5) -> dict:

@@ -6,12 +6,12 @@ short start period (0.4 s) so the waiting is quick.
 """
 
 import json
-import time
 import uuid
 
 import pytest
 
 from emulator.process import Emulator
+from emulator.tests.stacks import until
 
 START = 0.4
 HEALTH_TAG = {"key": "emulator:health-checks", "value": "fail"}
@@ -32,17 +32,6 @@ def emulator():
 @pytest.fixture(scope="module")
 def ecs(emulator):
     return emulator.client("ecs")
-
-
-def until(check, timeout: float = 15, every: float = 0.05):
-    """Poll check() until it returns something truthy; fail after timeout seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(every)
-    raise AssertionError(f"not within {timeout} s")
 
 
 def service(ecs, cluster: str, name: str = "s") -> dict:

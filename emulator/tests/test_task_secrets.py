@@ -14,12 +14,12 @@ What AWS does, and where it says so:
 """
 
 import json
-import time
 import uuid
 
 import pytest
 
 from emulator.process import Emulator
+from emulator.tests.stacks import until
 
 START = 0.2
 INIT_ERROR = "ResourceInitializationError: unable to pull secrets or registry auth: "
@@ -80,16 +80,6 @@ def store(aws) -> dict[str, str]:
         ),
     )
     return {"role": role["Role"]["Arn"], "parameter": parameter_arn, "secret": secret_arn}
-
-
-def until(check, timeout: float = 15, every: float = 0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(every)
-    raise AssertionError(f"not within {timeout} s")
 
 
 def start(aws, store, secrets: list[dict], breaker: bool = False) -> tuple[str, dict]:
