@@ -6,7 +6,7 @@ CloudFormation and ECS now hold for each environment, checks both for drift, cha
 by hand, then runs `drift-check dev prod --revert --yes` (it reports the drift, puts dev
 back and checks again: exit 0 only when all is in sync), and stops the emulator. Both drift
 monitors are synthesized in the background meanwhile (scripts/synthesize_ahead.py), and
-Sceptre's 4 s status polls are capped at 0.25 s (quick_polls: the emulator does not need them).
+Sceptre's 4 s status polls are capped at 0.25 s (emulator.process.quick_polls).
 No AWS account and no Docker engine are involved; nothing is left running.
 """
 
@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from emulator.process import REGION, ROOT, Emulator
+from emulator.process import REGION, ROOT, Emulator, quick_polls
 from emulator.seed import IMAGE_TAGS
 from hooks.deployment_summary import describe_deployment, format_deployment
 from scripts.environment import boto_call, stack_names
@@ -30,19 +30,6 @@ def sceptre(env: dict[str, str], *args: str) -> None:
     print(f"\n$ sceptre {' '.join(args)}", flush=True)
     if subprocess.run([str(SCEPTRE), *args], cwd=ROOT, env=env).returncode != 0:
         sys.exit(f"demo: 'sceptre {' '.join(args)}' failed; see its output above")
-
-
-def quick_polls(env: dict[str, str]) -> dict[str, str]:
-    """env, with Sceptre's status polls capped at 0.25 s. Sceptre waits 4 s after each look
-    at a stack's status, a pace set for AWS; the emulator finishes a stack operation within
-    the call that starts it, so each wait only idles (8 stack levels: half a minute). The
-    tests use the same harness (tests/quick_poll/sitecustomize.py); AWS is never affected."""
-    path = [str(ROOT / "tests" / "quick_poll"), env.get("PYTHONPATH", "")]
-    return {
-        **env,
-        "PYTHONPATH": os.pathsep.join(p for p in path if p),
-        "SCEPTRE_POLL_SECONDS": "0.25",
-    }
 
 
 def synthesize_monitors_ahead(env: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -116,7 +103,7 @@ def main() -> int:
         env = quick_polls(emulator.child_env())
         os.environ.update(emulator.env())  # for this process's own read-back
         print(f"Local AWS emulator on {emulator.url}, seeded with images {', '.join(IMAGE_TAGS)}")
-        print("Sceptre looks at stack status every 0.25 s here, not every 4 s (see quick_polls)")
+        print("Sceptre looks at stack status every 0.25 s here, not every 4 s (no need to wait)")
         ahead = synthesize_monitors_ahead(env)
         sceptre(env, "launch", "-y", "dev")
         sceptre(env, "--var", f"image_tag={PROD_TAG}", "launch", "-y", "prod")

@@ -21,20 +21,15 @@ from typing import Any
 
 import yaml
 
-from emulator.process import ROOT, Emulator
+from emulator.process import ROOT, Emulator, quick_polls
 
 BIN = Path(sys.executable).parent  # the project's venv: sceptre, drift-check, python3
 
 
 def quick(env: dict[str, str]) -> dict[str, str]:
-    """env, with Sceptre's 4 s status polls cut to 0.25 s (tests/quick_poll/sitecustomize.py):
+    """env, with Sceptre's 4 s status polls cut to 0.25 s (emulator.process.quick_polls):
     the emulator has finished before the first poll."""
-    path = [str(ROOT / "tests" / "quick_poll"), env.get("PYTHONPATH", "")]
-    return {
-        **env,
-        "PYTHONPATH": os.pathsep.join(p for p in path if p),
-        "SCEPTRE_POLL_SECONDS": "0.25",
-    }
+    return quick_polls(env)
 
 
 def assume(emulator: Emulator, role_arn: str, session: str) -> dict[str, str]:
@@ -133,7 +128,7 @@ def _fresh_process_state() -> None:
 
 @contextlib.contextmanager
 def _status_polls(cap: str | None) -> Iterator[None]:
-    """Sceptre's status waits capped at `cap` seconds, as tests/quick_poll/sitecustomize.py
+    """Sceptre's status waits capped at `cap` seconds, as emulator/quick_poll/sitecustomize.py
     caps them in a child process when SCEPTRE_POLL_SECONDS is set; untouched otherwise."""
     import time
 

@@ -1,4 +1,4 @@
-"""Test harness for Sceptre processes started against the emulator (tests/roles.py quick()).
+"""Sceptre processes against the emulator (emulator.process.quick_polls: tests, make demo).
 
 Sceptre waits 4 s after every look at a stack's status, the last one included, a pace set
 for AWS (sceptre/plan/actions.py, _wait_for_completion). The emulator completes a stack
