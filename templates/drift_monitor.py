@@ -174,25 +174,20 @@ class DriftMonitor(SceptreCdkStack):
                 )
             )
         topic.grant_publish(role)
-        for number, policy in enumerate(user["runner_policies"]["policies"], start=1):
-            iam.ManagedPolicy(
-                self,
-                f"GeneratedReadRights{number}",
-                description=f"Generated: what drift detection reads in {environment}",
-                document=generated_policy(policy["Statement"]),
-                roles=[role],
-            )
-
+        self._attach(
+            role,
+            "GeneratedReadRights",
+            f"Generated: what drift detection reads in {environment}",
+            user["runner_policies"],
+        )
         if auto_revert and not service_role:
             # CloudFormation updates the stacks with the caller's rights: the runner's.
-            for number, policy in enumerate(user["deploy_policies"]["policies"], start=1):
-                iam.ManagedPolicy(
-                    self,
-                    f"GeneratedRevertRights{number}",
-                    description=f"Generated: what reverting drift updates in {environment}",
-                    document=generated_policy(policy["Statement"]),
-                    roles=[role],
-                )
+            self._attach(
+                role,
+                "GeneratedRevertRights",
+                f"Generated: what reverting drift updates in {environment}",
+                user["deploy_policies"],
+            )
 
         source = user["source"]
         project = codebuild.Project(
@@ -238,3 +233,14 @@ class DriftMonitor(SceptreCdkStack):
         cdk.CfnOutput(self, "AlertTopicArn", value=topic.topic_arn)
         cdk.CfnOutput(self, "RunnerProjectName", value=project.project_name)
         cdk.CfnOutput(self, "ScheduleRuleName", value=schedule.rule_name)
+
+    def _attach(self, role: iam.Role, prefix: str, description: str, generated: dict) -> None:
+        """One managed policy on role per generated policy (python -m permissions.generate)."""
+        for number, policy in enumerate(generated["policies"], start=1):
+            iam.ManagedPolicy(
+                self,
+                f"{prefix}{number}",
+                description=description,
+                document=generated_policy(policy["Statement"]),
+                roles=[role],
+            )

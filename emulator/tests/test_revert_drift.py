@@ -61,8 +61,9 @@ def wait_for(check: Callable[[], Any], limit: float = 30) -> Any:
         time.sleep(0.1)
 
 
-def create_stack(aws, template: dict, **extra: Any) -> str:
-    name = f"revert-{uuid.uuid4().hex[:8]}"
+def create_stack(aws, template: dict, name: str = "", **extra: Any) -> str:
+    """Create a stack of template (named name, or a fresh name) and wait for CREATE_COMPLETE."""
+    name = name or f"revert-{uuid.uuid4().hex[:8]}"
     cfn = aws("cloudformation")
     cfn.create_stack(StackName=name, TemplateBody=json.dumps(template), **extra)
     status = wait_for(
@@ -330,25 +331,16 @@ def service_stack(aws, subnets: list[str]) -> str:
     vpc_id = aws("ec2").describe_subnets(SubnetIds=subnets[:1])["Subnets"][0]["VpcId"]
     name = f"revert-{uuid.uuid4().hex[:8]}"
     template = lb_template(name, Service__HealthCheckGracePeriodSeconds=60)
-    cfn = aws("cloudformation")
-    cfn.create_stack(
-        StackName=name,
-        TemplateBody=json.dumps(template),
+    return create_stack(
+        aws,
+        template,
+        name,
         Parameters=[
             {"ParameterKey": "Image", "ParameterValue": LB_IMAGE},
             {"ParameterKey": "VpcId", "ParameterValue": vpc_id},
             {"ParameterKey": "SubnetIds", "ParameterValue": ",".join(subnets)},
         ],
     )
-    status = wait_for(
-        lambda: (
-            (s := cfn.describe_stacks(StackName=name)["Stacks"][0]["StackStatus"])
-            != "CREATE_IN_PROGRESS"
-            and s
-        )
-    )
-    assert status == "CREATE_COMPLETE"
-    return name
 
 
 def test_scaling_range_service_and_load_balancing_settings_are_reverted(aws, vpc):
