@@ -90,6 +90,17 @@ ALARMS: dict[str, Any] = {
     },
 }
 
+# Which account holds the registry and each environment (README: "One account or several"):
+# an AWS account id is 12 digits (docs.aws.amazon.com/accounts/latest/reference/
+# manage-acct-identifiers.html); "" = the one account the credentials reach.
+ACCOUNT_ID = {"type": "string", "pattern": "^$|^[0-9]{12}$"}
+ACCOUNTS: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["tools", "dev", "prod"],
+    "properties": {"tools": ACCOUNT_ID, "dev": ACCOUNT_ID, "prod": ACCOUNT_ID},
+}
+
 SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["project_code", "region", "environment", "image_repository", "sceptre_user_data"],
@@ -102,6 +113,7 @@ SCHEMA: dict[str, Any] = {
             "pattern": "^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$",
         },
         "config_schema": {"enum": ["environment", "account"]},  # which of SCHEMAS applies
+        "accounts": ACCOUNTS,
         "on_failure": {"enum": ["DO_NOTHING", "ROLLBACK", "DELETE"]},
         "stack_timeout": {"type": "integer", "minimum": 5, "maximum": 720},
         "stack_tags": TAGS,
@@ -206,6 +218,7 @@ SCHEMA: dict[str, Any] = {
                 "environment": {"type": "string"},
                 "name": NAME,
                 "image_repository": {"type": "string"},
+                "accounts": ACCOUNTS,  # the stack files' copy of accounts (above)
                 "workload_stacks": {"type": "array"},
                 "pipeline": {"type": "object"},
                 "network": {"type": "object"},  # the network stack's copy of network (above)
@@ -308,7 +321,7 @@ SCHEMA: dict[str, Any] = {
 
 # The account-level stack group (config/shared, `config_schema: account`): no workload.
 ACCOUNT_KEYS = ["project_code", "region", "environment", "image_repository", "on_failure",
-                "stack_timeout", "stack_tags"]  # fmt: skip
+                "stack_timeout", "stack_tags", "accounts"]  # fmt: skip
 ACCOUNT_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["project_code", "region", "environment", "image_repository"],
@@ -389,6 +402,7 @@ def cross_field_problems(
     if usable(policy) and policy and not (Path(config["project_path"]) / policy).is_file():
         problems.append(("protection.stack_policy", policy, "a file under policies/ that exists"))
     problems += _network_problems(get, usable)
+    problems += _account_problems(get, usable)
     problems += container_config_problems(get(*user, "variables"), get(*user, "secrets"))
     tag = get("stack_tags", "Environment")
     if tag is not _UNUSABLE and tag != env:
@@ -444,6 +458,29 @@ def _network_problems(get: Any, usable: Any) -> list[tuple[str, Any, str]]:
              "a tag the public subnets lack (as set, the tasks would get those too)")
         )  # fmt: skip
     return problems
+
+
+def _account_problems(get: Any, usable: Any) -> list[tuple[str, Any, str]]:
+    """accounts: all three set (an account per environment) or none (one account), and
+    dev's and prod's apart: the templates grant each its own rights on the tools account."""
+    ids = {role: get("accounts", role) for role in ("tools", "dev", "prod")}
+    if not all(usable(value) for value in ids.values()):
+        return []  # the schema reported it, or accounts is not set (one account)
+    empty = [role for role, value in ids.items() if not value]
+    if empty and len(empty) < len(ids):
+        return [
+            (f"accounts.{role}", "",
+             "a 12-digit account id: set all three of accounts.tools, accounts.dev and "
+             'accounts.prod, or none (all "" = one account)')
+            for role in empty
+        ]  # fmt: skip
+    if ids["dev"] and ids["dev"] == ids["prod"]:
+        return [
+            ("accounts.prod", ids["prod"],
+             "an account other than accounts.dev: each environment in its own account, or "
+             'all three "" for one account')
+        ]  # fmt: skip
+    return []
 
 
 def _selects(wanted: dict[str, str], carried: dict[str, str]) -> bool:

@@ -4,9 +4,12 @@
       repository: product-service   # ECR repository in the stack's account and region
       tag: "{{ var.image_tag | default('') }}"  # empty: the IMAGE_TAG environment variable
       require_tag: true             # prod: refuse to guess; dev: take the newest image
+      registry_id: "123456789012"   # the account holding the repository; "" = the stack's own
 
 Returns ``REPOSITORY_URI@sha256:...`` so a task definition names exactly one image:
-re-pushing a tag cannot change what is running without a new deployment.
+re-pushing a tag cannot change what is running without a new deployment. With an account per
+environment the repository lives in the tools account (``accounts.tools``): ECR's calls take
+that account as ``registryId`` (its repository policy must let this account describe images).
 """
 
 import logging
@@ -43,15 +46,18 @@ def find_image(
     tag: str | None = None,
     require_tag: bool = False,
     pipeline: str = "dev/pipeline.yaml",
+    registry_id: str = "",
 ) -> Image:
     """Return the image tagged ``tag`` in ``repository``, or the newest one when tag is empty.
 
     Raises LookupFailedError when the repository or tag does not exist, the repository is
     empty, or, with ``require_tag``, no tag is given or the repository's tags are mutable.
     ``pipeline`` is the stack file of the pipeline that builds images, named when the
-    repository is empty.
+    repository is empty. ``registry_id``: the account whose registry holds the repository,
+    "" for the caller's own.
     """
-    repo = _repository(call, repository)
+    registry = {"registryId": registry_id} if registry_id else {}
+    repo = _repository(call, repository, registry)
     uri = repo["repositoryUri"]
     if require_tag and repo.get("imageTagMutability") != "IMMUTABLE":
         raise LookupFailedError(
@@ -64,14 +70,14 @@ def find_image(
             found = call(
                 "ecr",
                 "describe_images",
-                {"repositoryName": repository, "imageIds": [{"imageTag": tag}]},
+                {"repositoryName": repository, "imageIds": [{"imageTag": tag}], **registry},
             )["imageDetails"]
         except ClientError as error:
             if error.response["Error"]["Code"] != "ImageNotFoundException":
                 raise
             found = []
         if not found:
-            known = _recent_tags(call, repository)
+            known = _recent_tags(call, repository, registry)
             raise LookupFailedError(
                 f"!image_url: no image tagged '{tag}' in ECR repository '{repository}'"
                 + (f"; recent tags: {', '.join(known)}" if known else "; the repository is empty")
@@ -83,7 +89,7 @@ def find_image(
             f"!image_url: this environment needs an explicit image tag from '{repository}'; "
             "run with --var image_tag=TAG or set IMAGE_TAG."
         )
-    images = _all_images(call, repository)
+    images = _all_images(call, repository, registry)
     if not images:
         raise LookupFailedError(
             f"!image_url: ECR repository '{repository}' has no images yet. Launch the pipeline "
@@ -102,27 +108,35 @@ def find_image(
     return image
 
 
-def _repository(call: AwsCall, repository: str) -> dict[str, Any]:
+def _repository(call: AwsCall, repository: str, registry: dict[str, str]) -> dict[str, Any]:
     try:
-        repos = call("ecr", "describe_repositories", {"repositoryNames": [repository]})
+        repos = call("ecr", "describe_repositories", {"repositoryNames": [repository], **registry})
     except ClientError as error:
         if error.response["Error"]["Code"] != "RepositoryNotFoundException":
             raise
+        where = (
+            f"the registry of account {registry['registryId']} (accounts.tools)"
+            if registry
+            else "this account"
+        )
         raise LookupFailedError(
-            f"!image_url: no ECR repository named '{repository}' in this account and region; "
+            f"!image_url: no ECR repository named '{repository}' in {where} and region; "
             "create it with sceptre launch -y shared (the account's registry), or set "
             "image_repository in config/config.yaml."
         ) from None
     return repos["repositories"][0]
 
 
-def _all_images(call: AwsCall, repository: str) -> list[dict[str, Any]]:
-    kwargs = {"repositoryName": repository}
+def _all_images(call: AwsCall, repository: str, registry: dict[str, str]) -> list[dict[str, Any]]:
+    kwargs = {"repositoryName": repository, **registry}
     return paginate(call, "ecr", "describe_images", kwargs, "imageDetails", "nextToken")
 
 
-def _recent_tags(call: AwsCall, repository: str, limit: int = 5) -> list[str]:
-    images = sorted(_all_images(call, repository), key=lambda d: d["imagePushedAt"], reverse=True)
+def _recent_tags(
+    call: AwsCall, repository: str, registry: dict[str, str], limit: int = 5
+) -> list[str]:
+    found = _all_images(call, repository, registry)
+    images = sorted(found, key=lambda d: d["imagePushedAt"], reverse=True)
     return [tag for image in images for tag in image.get("imageTags", [])][:limit]
 
 
@@ -147,5 +161,6 @@ class ImageUrl(Resolver):
             tag=tag,
             require_tag=bool(options.get("require_tag", False)),
             pipeline=f"{group}/pipeline.yaml",
+            registry_id=str(options.get("registry_id") or ""),
         )
         return image.url

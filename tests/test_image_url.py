@@ -10,8 +10,8 @@ from sceptre.connection_manager import ConnectionManager
 from sceptre.exceptions import InvalidResolverArgumentError
 
 from emulator.seed import fake_manifest
-from resolvers import LookupFailedError
-from resolvers.image_url import ImageUrl
+from resolvers import LookupFailedError, connection_call
+from resolvers.image_url import ImageUrl, find_image
 
 SEEDED = "product-service"  # tags 1.0.0, then 1.1.0
 
@@ -153,3 +153,63 @@ def test_require_tag_refuses_a_repository_whose_tags_can_move(stack, aws):
         resolve(stack, repository=name, tag="v1", require_tag=True)
     # dev, which does not require a tag, may still use it
     assert resolve(stack, repository=name, tag="v1") == expected_url(ecr, name, "v1")
+
+
+# --- an account per environment: the repository in the tools account's registry ---
+
+# The emulator's account (moto's default), so the registry of these calls is the caller's own:
+# the emulator serving another account's registry is tested with the emulator itself.
+ACCOUNT = "123456789012"
+
+
+def spy(call):
+    """The AWS call the resolver makes, recorded on its way to the emulator."""
+    seen = []
+
+    def recorded(service, method, kwargs):
+        seen.append((service, method, dict(kwargs)))
+        return call(service, method, kwargs)
+
+    return recorded, seen
+
+
+@pytest.mark.parametrize("tag", ["1.0.0", ""], ids=["tagged", "newest"])
+def test_registry_id_is_passed_to_every_ecr_call(stack, aws, tag):
+    """ECR's DescribeRepositories and DescribeImages take registryId, the account whose registry
+    is read; without it, the caller's own (docs.aws.amazon.com/AmazonECR/latest/APIReference/
+    API_DescribeImages.html)."""
+    call, seen = spy(connection_call(stack.connection_manager))
+
+    image = find_image(call, SEEDED, tag=tag, registry_id=ACCOUNT)
+
+    if tag:  # the newest image depends on what other tests pushed to the seeded repository
+        assert image.url == expected_url(aws("ecr"), SEEDED, tag)
+    assert {method for _, method, _ in seen} >= {"describe_repositories", "describe_images"}
+    assert all(kwargs.get("registryId") == ACCOUNT for _, _, kwargs in seen)
+
+
+def test_no_registry_id_reads_the_callers_own_registry(stack):
+    call, seen = spy(connection_call(stack.connection_manager))
+
+    find_image(call, SEEDED, tag="1.0.0")
+
+    assert seen and all("registryId" not in kwargs for _, _, kwargs in seen)
+
+
+def test_the_resolver_takes_registry_id(stack, aws):
+    url = resolve(stack, repository=SEEDED, tag="1.0.0", registry_id=ACCOUNT)
+
+    assert url == expected_url(aws("ecr"), SEEDED, "1.0.0")
+    # A repository URI begins with the registry's account: ACCOUNT.dkr.ecr.REGION.amazonaws.com
+    # (docs.aws.amazon.com/AmazonECR/latest/userguide/Registries.html).
+    assert url.startswith(f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/{SEEDED}@sha256:")
+
+
+def test_a_missing_repository_names_the_registry_account(stack):
+    name = f"no-such-repo-{uuid.uuid4().hex[:8]}"
+    with pytest.raises(LookupFailedError) as error:
+        resolve(stack, repository=name, tag="1.0.0", registry_id=ACCOUNT)
+
+    assert f"no ECR repository named '{name}' in the registry of account {ACCOUNT}" in str(
+        error.value
+    )
