@@ -10,9 +10,12 @@ set -euo pipefail
 repository_uri=$1
 tag=$2
 repository=${repository_uri#*/}
+# ACCOUNT.dkr.ecr.REGION.amazonaws.com/REPOSITORY: the registry may be another account's (the
+# tools account, with an account per environment); without it the CLI reads our own.
+registry_id=${repository_uri%%.*}
 errors=$(mktemp)
 
-if digest=$(aws ecr describe-images --repository-name "$repository" \
+if digest=$(aws ecr describe-images --registry-id "$registry_id" --repository-name "$repository" \
     --image-ids "imageTag=$tag" --query 'imageDetails[0].imageDigest' --output text 2>"$errors"); then
   echo "$repository_uri:$tag is already in the registry: reusing it, not pushing again" >&2
 elif grep -q ImageNotFoundException "$errors"; then

@@ -9,7 +9,11 @@ CLI does, including its error line and exit code 254 for a service error
 (docs.aws.amazon.com/cli/latest/userguide/cli-chap-retries.html#cli-usage-returncodes).
 
     python -m tests.codebuild_tools docker push URI:TAG
-    python -m tests.codebuild_tools aws ecr describe-images --repository-name R ...
+    python -m tests.codebuild_tools aws ecr describe-images --registry-id A --repository-name R ...
+
+The registry is the image URI's account (ACCOUNT.dkr.ecr.REGION.amazonaws.com/REPOSITORY:
+docs.aws.amazon.com/AmazonECR/latest/userguide/Registries.html), passed as registryId as
+docker and the CLI address it: with an account per environment it is the tools account's.
 
 Every invocation is appended to $CODEBUILD_TOOLS_LOG, one line each.
 """
@@ -27,14 +31,17 @@ def _ecr():
     return boto3.client("ecr", region_name=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"))
 
 
-def _split(reference: str) -> tuple[str, str]:
-    """REGISTRY/REPOSITORY:TAG -> (REPOSITORY, TAG)."""
+def _split(reference: str) -> tuple[str, str, str]:
+    """ACCOUNT.dkr.ecr.REGION.amazonaws.com/REPOSITORY:TAG -> (ACCOUNT, REPOSITORY, TAG)."""
     path, tag = reference.rsplit(":", 1)
-    return path.split("/", 1)[1], tag
+    host, repository = path.split("/", 1)
+    return host.split(".", 1)[0], repository, tag
 
 
-def _digest(repository: str, tag: str) -> str:
-    found = _ecr().describe_images(repositoryName=repository, imageIds=[{"imageTag": tag}])
+def _digest(registry: str, repository: str, tag: str) -> str:
+    found = _ecr().describe_images(
+        registryId=registry, repositoryName=repository, imageIds=[{"imageTag": tag}]
+    )
     return found["imageDetails"][0]["imageDigest"]
 
 
@@ -47,15 +54,18 @@ def docker(args: list[str]) -> int:
     elif command == "build":
         print(f"built {args[args.index('--tag') + 1]}")
     elif command == "push":
-        repository, tag = _split(args[1])
+        registry, repository, tag = _split(args[1])
         try:
             _ecr().put_image(
-                repositoryName=repository, imageManifest=fake_manifest(args[1]), imageTag=tag
+                registryId=registry,
+                repositoryName=repository,
+                imageManifest=fake_manifest(args[1]),
+                imageTag=tag,
             )
         except ClientError as error:  # docker prints the registry's refusal and exits 1
             print(f"tag invalid: {error.response['Error']['Message']}", file=sys.stderr)
             return 1
-        print(f"{tag}: digest: {_digest(repository, tag)}")
+        print(f"{tag}: digest: {_digest(registry, repository, tag)}")
     elif command == "inspect":
         reference = args[-1]
         print(f"{reference.rsplit(':', 1)[0]}@{_digest(*_split(reference))}")
@@ -73,8 +83,16 @@ def aws(args: list[str]) -> int:
     if args[:2] == ["ecr", "describe-images"]:
         repository = args[args.index("--repository-name") + 1]
         tag = args[args.index("--image-ids") + 1].removeprefix("imageTag=")
+        # Without --registry-id the CLI reads the caller's own registry.
+        registry = args[args.index("--registry-id") + 1] if "--registry-id" in args else None
         try:
-            print(_digest(repository, tag))
+            if registry is None:
+                found = _ecr().describe_images(
+                    repositoryName=repository, imageIds=[{"imageTag": tag}]
+                )
+                print(found["imageDetails"][0]["imageDigest"])
+            else:
+                print(_digest(registry, repository, tag))
         except ClientError as error:
             code, message = error.response["Error"]["Code"], error.response["Error"]["Message"]
             print(

@@ -83,6 +83,10 @@ def test_the_build_writes_release_json_with_the_pushed_digest(build, emulator):
     result, workdir, log = build("first")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "docker push" in log
+    # The lookup reads the registry the URI names (ACCOUNT.dkr.ecr...: docs.aws.amazon.com/
+    # AmazonECR/latest/userguide/Registries.html), the tools account's across accounts.
+    account = emulator.client("sts").get_caller_identity()["Account"]
+    assert f"aws ecr describe-images --registry-id {account} --repository-name {REPOSITORY}" in log
     release = yaml.safe_load((workdir / "release.json").read_text())
     assert release == {
         "image_tag": COMMIT,
