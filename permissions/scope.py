@@ -135,10 +135,11 @@ class Scope:
                 if resource["Type"] != cfn_type:
                     continue
                 value = resource.get("Properties", {}).get(prop)
+                prefix = _path_prefix(cfn_type, resource.get("Properties", {}))
                 if value is None:
-                    found.add(f"{stack.external_name}-*")
+                    found.add(f"{prefix}{stack.external_name}-*")
                 elif isinstance(value, str):
-                    found.add(value)
+                    found.add(prefix + value)
                 else:
                     found.add("*")
         return {"*"} if "*" in found else found
@@ -166,3 +167,15 @@ class Scope:
                 results.append(arn + ":*")  # log streams and most calls name the group as NAME:*
             results.append(arn)  # one "*" per variable, as linters expect the ARN format
         return sorted(set(results)), named
+
+
+def _path_prefix(cfn_type: str, properties: dict) -> str:
+    """The path a role's ARN holds before its name ("" for "/"): IAM role ARNs are
+    role/PATH/NAME (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_identifiers.html
+    #identifiers-arns), and the roles that other accounts' policies admit have one."""
+    path = properties.get("Path") if cfn_type == "AWS::IAM::Role" else None
+    if path is None:
+        return ""
+    if not isinstance(path, str):
+        return "*"  # an expression: any path
+    return path.lstrip("/")

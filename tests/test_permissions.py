@@ -152,9 +152,13 @@ def test_named_resources_are_this_environments(env):
     assert [r["Fn::Sub"] for r in by_action["ecs:RegisterTaskDefinition"]] == [
         f"{arn}:task-definition/product-service-{env}:*"
     ]
-    # The task roles are the service stack's, named by CloudFormation after the stack.
+    # The task roles are the service stack's, named by CloudFormation after the stack; the
+    # execution role has a path, which its ARN holds before the name: role/PATH/NAME
+    # (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_identifiers.html#identifiers-arns).
+    role = "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/"
     assert [r["Fn::Sub"] for r in by_action["iam:CreateRole"]] == [
-        f"arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/product-service-{env}-service-*"
+        f"{role}product-service-{env}-service-*",
+        f"{role}product-service/execution/product-service-{env}-service-*",
     ]
     other = "prod" if env == "dev" else "dev"
     assert f"product-service-{other}" not in json.dumps(cloudformation_statements(env))
@@ -220,7 +224,8 @@ def callers(env: str) -> list[Path]:
     """The modules of the resolvers and hooks env's stacks use (their YAML tags, looked up in
     pyproject.toml's entry points), with resolvers/__init__.py, and the pipeline's scripts.
     The shared registry's hooks (!service_linked_roles) run under an operator's launch of
-    shared, never in a pipeline."""
+    shared, never in a pipeline; so do the pipeline stack's own (the deploy step skips that
+    stack: ignore: IN_PIPELINE in config/<env>/pipeline.yaml)."""
     plugins = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["entry-points"]
     modules = {
         name: target.split(":")[0] for group in plugins.values() for name, target in group.items()
@@ -228,6 +233,7 @@ def callers(env: str) -> list[Path]:
     text = "".join(
         p.read_text()
         for p in [ROOT / "config/config.yaml", *(ROOT / "config" / env).glob("*.yaml")]
+        if p.name != "pipeline.yaml"
     )
     used = {modules[tag] for tag in re.findall(r"!(\w+)", text) if tag in modules}
     return [

@@ -288,9 +288,13 @@ def test_registry_owns_the_repository_with_immutable_scanned_images():
 
 
 def test_registry_takes_pull_accounts_from_config():
-    assert REGISTRY["template"]["Parameters"]["PullAccountIds"]["Type"] == "CommaDelimitedList"
+    parameters = REGISTRY["template"]["Parameters"]
+    assert parameters["PullAccountIds"]["Type"] == "CommaDelimitedList"
+    # The emulator's seed creates this stack with RepositoryName and PullAccountIds alone.
+    accounts = ("PullAccountIds", "PublishAccountId", "ReleaseAccountId")
+    assert [parameters[name]["Default"] for name in accounts] == ["", "", ""]
     policy = REGISTRY["template"]["Resources"]["Repository"]["Properties"]["RepositoryPolicyText"]
-    assert policy["Fn::If"][0] == "HasPullAccounts"
+    assert policy["Fn::If"][0] == "HasRepositoryPolicy"  # none at all in one account
 
 
 # --- cfn-lint ---
