@@ -199,6 +199,64 @@ def seed(endpoint_url: str, region: str) -> dict[str, Any]:
     }
 
 
+# The role AWS Organizations creates in every account it creates, with full administrative
+# permissions, trusted by the management account: https://docs.aws.amazon.com/organizations/
+# latest/userguide/orgs_manage_accounts_access-cross-account-role.html
+ORGANIZATION_ROLE = "OrganizationAccountAccessRole"
+# moto has no AWS managed policies loaded: AdministratorAccess's document, inline.
+ADMINISTRATOR_ACCESS = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+}
+
+
+def member_account(
+    endpoint_url: str, region: str, account_id: str, management_account: str = "123456789012"
+) -> str:
+    """Create in account_id what AWS Organizations creates in an account it creates: the role
+    OrganizationAccountAccessRole, trusting management_account, with administrator rights.
+    Return its ARN. Idempotent: an existing role is left as it is.
+
+    Assume it with the ``testing`` keys (sts:AssumeRole) to act in that account.
+    """
+    for name, value in (("account_id", account_id), ("management_account", management_account)):
+        if not (len(value) == 12 and value.isdigit()):
+            raise ValueError(f"{name} must be an AWS account id of 12 digits, not {value!r}")
+    session = boto3.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name=region
+    )
+    client = session.client("iam", endpoint_url=endpoint_url)
+
+    def in_account(request: Any, **_: Any) -> None:
+        # moto serves a request in the account this header names (moto/core/responses.py).
+        request.headers["x-moto-account-id"] = account_id
+
+    client.meta.events.register("before-send.iam.*", in_account)
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{management_account}:root"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    try:
+        return client.get_role(RoleName=ORGANIZATION_ROLE)["Role"]["Arn"]
+    except client.exceptions.NoSuchEntityException:
+        pass
+    arn = client.create_role(
+        RoleName=ORGANIZATION_ROLE, AssumeRolePolicyDocument=json.dumps(trust)
+    )["Role"]["Arn"]
+    client.put_role_policy(
+        RoleName=ORGANIZATION_ROLE,
+        PolicyName="AdministratorAccess",
+        PolicyDocument=json.dumps(ADMINISTRATOR_ACCESS),
+    )
+    return arn
+
+
 def ssm_parameter(session: Any, endpoint_url: str) -> str:
     """dev's SecureString parameter (under the AWS managed key, as config names no key)."""
     ssm = session.client("ssm", endpoint_url=endpoint_url)
