@@ -20,8 +20,10 @@ the duration of the request (``current_principal()``), so in-process CloudFormat
 ask who acts.
 
 Gaps (what is not judged):
-- Resource-based policies (bucket, topic, key policies), permission boundaries, session
-  policies passed to AssumeRole, SCPs: not evaluated. Same-account only.
+- Resource-based policies: judged by cross_account.py for ECR repositories, S3 buckets and
+  KMS keys under SSE-KMS (across accounts, and their explicit Deny for everyone); topic and
+  other resource policies, permission boundaries, session policies passed to AssumeRole,
+  SCPs: not evaluated.
 - Resource ARNs are named for the calls this project's restricted roles make (see
   ``_NAMERS``); any other call is judged on its action only (``resource=None``: an allowing
   statement for the action whose conditions hold is enough; a Deny counts only if it names
@@ -435,7 +437,11 @@ def _ecr(req: _Request) -> Resources:
     if "resourceArn" in p:
         return p["resourceArn"]
     name = p.get("repositoryName")
-    return req.arn("ecr", f"repository/{name}") if name else None
+    if not name:
+        return None
+    # registryId names the account whose repository it is (cross_account.py serves it there).
+    registry = p.get("registryId") or req.account
+    return f"arn:{PARTITION}:ecr:{req.region}:{registry}:repository/{name}"
 
 
 def _codebuild(req: _Request) -> Resources:

@@ -25,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from emulator import (  # noqa: E402
     acm_listing,
     cloudwatch_cfn,
+    cross_account,
     delivery,
     drift,
     faults,
@@ -57,6 +58,7 @@ def install_layer() -> None:
     drift.install()
     handler_model.install()
     iam.install()
+    cross_account.install()  # resource policies across accounts, after identity policies
     service_linked_roles.install()
     # What AWS refuses, how it answers, and how tasks and certificates behave.
     for module in (refuse_ecs, refuse_elb, refuse_iam, refuse_logs, stack_answers):

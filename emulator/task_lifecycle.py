@@ -43,6 +43,10 @@ DescribeTasks reads it (no background thread), and:
   runs with ECS's ResourceInitializationError (stopCode TaskFailedToStart) and counts as a
   failed task for the circuit breaker (task_secrets.py says what is checked).
 
+- A task whose image is in another account's ECR registry and that its execution role may
+  not pull (its identity policies and the repository policy), or that is not there, stops
+  before it runs with ECS's CannotPullContainerError (cross_account.py says what is checked).
+
 - A service's awsvpc configuration without security groups gets its VPC's default group, as
   ECS does ("If you don't specify a security group, the default security group for the VPC
   is used": docs.aws.amazon.com/AmazonECS/latest/APIReference/API_AwsVpcConfiguration.html);
@@ -76,7 +80,7 @@ from moto.ecs import models as ecs
 from moto.ecs import responses as ecs_responses
 from moto.ecs.exceptions import EcsClientException
 
-from emulator import deployment_alarms, task_secrets
+from emulator import cross_account, deployment_alarms, task_secrets
 
 HEALTH_TAG = "emulator:health-checks"
 START_SECONDS = float(os.environ.get("EMULATOR_TASK_START_SECONDS", "1"))
@@ -269,6 +273,8 @@ def _launch(service: Any, deployment: dict[str, Any], count: int, at: float) -> 
         )
         task._fail_at = task._running_at + START_SECONDS if task._fails else None
         task._start_problem = task_secrets.start_problem(
+            definition, service._account_id, service.region_name, task.id
+        ) or cross_account.pull_problem(
             definition, service._account_id, service.region_name, task.id
         )
         backend.tasks.setdefault(service.cluster_name, {})[task.task_arn] = task
