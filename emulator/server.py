@@ -24,6 +24,7 @@ from moto.server import ThreadedMotoServer
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from emulator import (  # noqa: E402
     acm_listing,
+    cfn_yaml,
     cloudwatch_cfn,
     cross_account,
     delivery,
@@ -51,6 +52,7 @@ def install_layer() -> None:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # not a line per request
     shared_loader.install()  # CPU only: botocore's data files read once per process
     fidelity.install()
+    cfn_yaml.install()  # !Condition in YAML templates, as CloudFormation reads it
     delivery.install()
     cloudwatch_cfn.install()  # alarms and dashboards through CloudFormation
     faults.install()
