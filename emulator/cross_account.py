@@ -56,12 +56,15 @@ Gaps (what is not judged):
   on sts:AssumeRole) are not judged; moto's AssumeRole lets anyone assume any role.
 - ECR GetDownloadUrlForLayer is not implemented by moto; the ECS pull check judges it.
   DescribeRepositories, CreateRepository and repository-policy calls are not redirected.
+- CloudFormation: AWS::ECR::Repository's RepositoryPolicyText is applied here (moto 5.2.5
+  drops it); ECR's own validation of the policy's principals is not done.
 - Object ACLs, S3 Object Ownership, access points, SCPs and RCPs are not evaluated; a
   missing key named by SSE-KMS is not refused.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from contextvars import ContextVar
 from typing import Any
@@ -149,11 +152,12 @@ def denial(
     policy: dict[str, Any] | None,
     action: str,
     resource: str,
+    context: dict[str, str | list[str]] | None = None,
 ) -> str | None:
     """Both halves of a cross-account decision: the principal's identity policies (iam.py),
     then the resource's policy. None when allowed, else the first denial's message."""
-    return iam.denial(principal, action, resource) or resource_denial(
-        principal, owner, policy, action, resource
+    return iam.denial(principal, action, resource, context) or resource_denial(
+        principal, owner, policy, action, resource, context
     )
 
 
@@ -210,6 +214,40 @@ def _serve_ecr_from_registry() -> None:
 
     ecr_backend._cross_account = True  # type: ignore[attr-defined]
     response_cls.ecr_backend = property(ecr_backend)
+
+
+def _repository_policy_from_cloudformation() -> None:
+    """AWS::ECR::Repository's RepositoryPolicyText becomes the repository's policy (moto 5.2.5
+    ignores the property, so a repository a stack made would admit no other account)."""
+    from moto.ecr.models import Repository
+
+    if getattr(Repository.create_from_cloudformation_json, "_cross_account", False):
+        return
+    create = Repository.create_from_cloudformation_json.__func__
+    update = Repository.update_from_cloudformation_json.__func__
+
+    def _apply(repository: Any, cloudformation_json: dict[str, Any]) -> Any:
+        text = (cloudformation_json.get("Properties") or {}).get("RepositoryPolicyText")
+        # A dict in a template (JSON or YAML), or a JSON string; absent: no policy.
+        repository.policy = (json.dumps(text) if isinstance(text, dict) else text) or None
+        return repository
+
+    def create_(cls: Any, resource_name: str, cloudformation_json: Any, *args: Any, **kw: Any):
+        return _apply(
+            create(cls, resource_name, cloudformation_json, *args, **kw), cloudformation_json
+        )
+
+    def update_(cls: Any, original: Any, new_name: str, cloudformation_json: Any, *args: Any):
+        return _apply(
+            update(cls, original, new_name, cloudformation_json, *args), cloudformation_json
+        )
+
+    for name, function in (
+        ("create_from_cloudformation_json", create_),
+        ("update_from_cloudformation_json", update_),
+    ):
+        function._cross_account = True  # type: ignore[attr-defined]
+        setattr(Repository, name, classmethod(function))
 
 
 # --- S3 and SSE-KMS ----------------------------------------------------------------------
@@ -288,7 +326,14 @@ def _judge_kms_under_s3(
     key = _kms_key(bucket.account_id, response.region, key_id)
     if key is None:
         return None  # gap: a missing key is not refused
-    return denial(principal, key.account_id, _policy(key.policy), action, key.arn)
+    # S3 calls KMS for the caller: kms:ViaService names S3 in the bucket's region, and
+    # kms:CallerAccount the caller's account (https://docs.aws.amazon.com/kms/latest/
+    # developerguide/conditions-kms.html).
+    context: dict[str, str | list[str]] = {
+        "kms:ViaService": f"s3.{response.region}.amazonaws.com",
+        "kms:CallerAccount": principal.account_id,
+    }
+    return denial(principal, key.account_id, _policy(key.policy), action, key.arn, context)
 
 
 def _judge_s3(response: Any, principal: iam.Principal, operation: str, resource: str) -> None:
@@ -438,6 +483,7 @@ def install() -> None:
     from moto.core.authorization import ActionAuthenticatorMixin
 
     _serve_ecr_from_registry()
+    _repository_policy_from_cloudformation()
     _bucket_policy_judged_here()
     authorize = ActionAuthenticatorMixin._authenticate_and_authorize_action
     if getattr(authorize, "_emulator_cross_account", False):

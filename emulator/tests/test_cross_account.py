@@ -464,7 +464,12 @@ def kms_bucket(tools) -> tuple[str, str]:
             "Principal": {"AWS": DEV},
             "Action": ["kms:GenerateDataKey", "kms:Encrypt"],
             "Resource": "*",
-            "Condition": _roles_under(DEV, "pipeline"),
+            # Only through S3 (S3 calls KMS for the caller, kms:ViaService):
+            # https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html
+            "Condition": {
+                **_roles_under(DEV, "pipeline"),
+                "StringEquals": {"kms:ViaService": f"s3.{REGION}.amazonaws.com"},
+            },
         },
         {
             "Sid": "Release",
@@ -659,3 +664,80 @@ def test_a_same_account_image_is_not_checked_as_before(role, admin):
     bare = role(DEV, "/product-service/execution/")
     image = f"{DEV}.dkr.ecr.{REGION}.amazonaws.com/nothing-here:1"
     assert _start_task(admin(DEV), bare.arn, image)["lastStatus"] == "RUNNING"
+
+
+def test_a_repository_policy_from_cloudformation_admits_the_accounts_it_names(role, tools):
+    # RepositoryPolicyText is the repository's policy on AWS::ECR::Repository:
+    # https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ecr-repository.html
+    name = f"stacked-{uuid.uuid4().hex[:6]}"
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": [PROD]},
+                "Action": list(PULL),
+                "Condition": _roles_under(PROD, "execution"),
+            }
+        ],
+    }
+    template = {
+        "Resources": {
+            "Repository": {
+                "Type": "AWS::ECR::Repository",
+                "Properties": {"RepositoryName": name, "RepositoryPolicyText": policy},
+            }
+        }
+    }
+    tools("cloudformation").create_stack(StackName=name, TemplateBody=json.dumps(template))
+    arn = f"arn:aws:ecr:{REGION}:{TOOLS}:repository/{name}"
+    assert json.loads(tools("ecr").get_repository_policy(repositoryName=name)["policyText"]) == (
+        policy
+    )
+    tools("ecr").put_image(repositoryName=name, imageManifest=seed.fake_manifest("s"), imageTag="s")
+    pull = _allow(list(PULL), arn)
+    allowed = role(PROD, "/product-service/execution/", pull)
+    got = allowed.client("ecr").batch_get_image(
+        registryId=TOOLS, repositoryName=name, imageIds=[{"imageTag": "s"}]
+    )
+    assert len(got["images"]) == 1
+    refused = role(DEV, "/product-service/execution/", pull)
+    _, _, message = _denied(
+        lambda: refused.client("ecr").batch_get_image(
+            registryId=TOOLS, repositoryName=name, imageIds=[{"imageTag": "s"}]
+        )
+    )
+    assert message == IMPLICIT_RESOURCE.format(
+        who=refused.who, action="ecr:BatchGetImage", resource=arn
+    )
+
+
+def test_a_yaml_condition_reference_is_read_as_cloudformation_reads_it(tools):
+    # "!Condition NAME" is the short form of {"Condition": NAME} inside Fn::Or/And/Not:
+    # https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/intrinsic-function-reference-conditions.html
+    name = f"cond-{uuid.uuid4().hex[:6]}"
+    template = f"""
+Parameters:
+  Account: {{Type: String, Default: "{DEV}"}}
+  Other: {{Type: String, Default: ""}}
+Conditions:
+  HasAccount: !Not [!Equals [!Ref Account, ""]]
+  HasOther: !Not [!Equals [!Ref Other, ""]]
+  EitherOne: !Or [!Condition HasAccount, !Condition HasOther]
+Resources:
+  Repository:
+    Type: AWS::ECR::Repository
+    Properties:
+      RepositoryName: {name}
+      RepositoryPolicyText: !If
+        - EitherOne
+        - Version: "2012-10-17"
+          Statement:
+            - Effect: Allow
+              Principal: {{AWS: !Ref Account}}
+              Action: ecr:BatchGetImage
+        - !Ref AWS::NoValue
+"""
+    tools("cloudformation").create_stack(StackName=name, TemplateBody=template)
+    text = tools("ecr").get_repository_policy(repositoryName=name)["policyText"]
+    assert json.loads(text)["Statement"][0]["Principal"] == {"AWS": DEV}
