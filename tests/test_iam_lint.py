@@ -33,6 +33,10 @@ EXCEPTIONS: dict[tuple[str, str], str] = {
     # A repository policy applies to its repository: ECR takes no Resource in it
     # (https://docs.aws.amazon.com/AmazonECR/latest/userguide/repository-policies.html).
     ("MALFORMED", "neither Resource nor NotResource"): "an ECR repository policy",
+    # AWS's default key policy statement: kms:* for the key's own account, whose IAM policies
+    # then decide (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html);
+    # kms:* holds actions on aliases and key stores, which no key policy can scope.
+    ("RESOURCE_MISMATCH", '"action": "kms:ConnectCustomKeyStore"'): "AWS's default key policy",
     # A principal given by reference (!Ref/!GetAtt) is linted as the stand-in ANY_ARN.
     ("UNKNOWN_PRINCIPAL", ANY_ARN): "a reference to a principal, not a principal parliament knows",
 }
@@ -78,7 +82,34 @@ def documents(template: dict) -> list[tuple[str, dict]]:
         for key in ("PolicyDocument", "RepositoryPolicyText"):
             if isinstance(properties.get(key), dict):
                 found.append((f"{name}.{key}", properties[key]))
+        if resource.get("Type") == "AWS::Events::EventBusPolicy" and "Statement" in properties:
+            # One statement of the bus's policy (events:PutPermission's Policy)
+            document = {"Version": "2012-10-17", "Statement": [properties["Statement"]]}
+            found.append((f"{name}.Statement", document))
+        if isinstance(properties.get("KeyPolicy"), dict):
+            found.append((f"{name}.KeyPolicy", this_key(properties["KeyPolicy"])))
     return found
+
+
+# In a key policy, Resource "*" is the key the policy is attached to and nothing else
+# (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-overview.html): linted as
+# that key's ARN.
+KEY_ARN = (
+    "arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/"
+    "1234abcd-12ab-34cd-56ef-1234567890ab"
+)
+
+
+def this_key(value):
+    """A key policy with every Resource "*" replaced by the key's own ARN."""
+    if isinstance(value, dict):
+        return {
+            k: {"Fn::Sub": KEY_ARN} if k == "Resource" and v == "*" else this_key(v)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [this_key(v) for v in value]
+    return value
 
 
 def findings(document: dict) -> list[tuple[str, str, str]]:
