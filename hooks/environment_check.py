@@ -20,6 +20,11 @@ environment's config.yaml, merged by Sceptre's own reader), not the stack's, who
 process. Commands that only read or delete (``status``, ``list``, ``describe``, ``drift``,
 ``delete``, ``prune``, ``dump config``, ...) are not refused: a broken configuration must not
 stand in the way of looking at or tearing down what runs.
+
+On commands that create, change or delete stacks (``delete`` and ``prune`` included), the
+environment's credentials must also be its own account's when config/config.yaml names one per
+environment (hooks/account_check.py): the same seam, so the refusal comes before any hook or
+change.
 """
 
 import os
@@ -32,6 +37,7 @@ from sceptre.config.reader import ConfigReader
 from sceptre.context import SceptreContext
 from sceptre.stack import Stack
 
+from hooks.account_check import check_account, is_changing_command
 from hooks.validate_config import find_problems, refuse
 
 # Sub-commands of `sceptre` that neither render nor change a stack (cli/__init__.py).
@@ -50,6 +56,7 @@ READ_OR_DELETE = {
 
 _lock = threading.Lock()
 _checked: dict[tuple[str, str], list[tuple[str, Any, str]]] = {}
+_configs: dict[tuple[str, str], dict[str, Any]] = {}
 
 
 def command_words() -> tuple[str, ...] | None:
@@ -92,15 +99,39 @@ def environment_config(project_path: str, folder: str) -> dict[str, Any]:
 
 def check_environment(stack: Stack) -> None:
     """Raise InvalidConfigError if the stack's environment configuration breaks a rule of
-    hooks/config_schema.py; every problem is printed to stderr the first time."""
-    if not is_checked_command(command_words()):
-        return
-    check_folder(str(stack.config["project_path"]), str(stack.config["stack_group_path"]))
+    hooks/config_schema.py (every problem is printed to stderr the first time), and, on a
+    command that changes stacks, WrongAccountError if its credentials are another account's
+    (hooks/account_check.py)."""
+    words = command_words()
+    if not is_checked_command(words) and not is_changing_command(words):
+        return  # looking at stacks: no rule applies
+    project_path, folder = str(stack.config["project_path"]), str(stack.config["stack_group_path"])
+    problems, first_time = _read(project_path, folder)
+    if is_checked_command(words):
+        refuse(Path(project_path), folder, problems, report=first_time)
+    if is_changing_command(words) and is_in_command_path(folder):
+        check_account(folder, _configs[project_path, folder])
+
+
+def is_in_command_path(folder: str) -> bool:
+    """Whether the command's PATH argument names this stack group, a stack of it, or a folder
+    holding it. `sceptre delete` builds every stack of the project (to find what depends on
+    the deleted one); only the command's own groups act, so only they are account-checked."""
+    context = click.get_current_context(silent=True)
+    path = (context.params.get("path") if context else None) or ""
+    path = path.removesuffix(".yaml").strip("/")
+    return not path or f"{path}/".startswith(f"{folder}/") or folder.startswith(f"{path}/")
 
 
 def check_folder(project_path: str, folder: str) -> None:
     """Raise InvalidConfigError if the stack group in config/FOLDER breaks a rule; every
     problem is printed to stderr the first time this process checks the folder."""
+    problems, first_time = _read(project_path, folder)
+    refuse(Path(project_path), folder, problems, report=first_time)
+
+
+def _read(project_path: str, folder: str) -> tuple[list[tuple[str, Any, str]], bool]:
+    """The folder's configuration problems, and whether this is the first time they are read."""
     with _lock:
         key = (project_path, folder)
         first_time = key not in _checked
@@ -108,5 +139,5 @@ def check_folder(project_path: str, folder: str) -> None:
             config = environment_config(project_path, folder)
             kind = config.get("config_schema", "environment")
             _checked[key] = find_problems(config, folder, kind)
-        problems = _checked[key]
-    refuse(Path(project_path), folder, problems, report=first_time)
+            _configs[key] = config
+        return _checked[key], first_time

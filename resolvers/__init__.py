@@ -50,10 +50,17 @@ def stack_call(resolver: Any) -> AwsCall:
     The preflight's lookups are a launch's first AWS calls, so missing or expired
     credentials and an unreachable endpoint surface here: they become one clear message.
     """
+    return connection_call(resolver.stack.connection_manager)
+
+
+def connection_call(connection_manager: Any) -> AwsCall:
+    """Return a call function of a Sceptre ConnectionManager (its profile, region and role),
+    which turns missing or refused credentials and an unreachable endpoint into one
+    LookupFailedError that says what to do."""
 
     def call(service: str, command: str, kwargs: dict[str, Any]) -> dict[str, Any]:
         try:
-            return resolver.stack.connection_manager.call(service, command, kwargs)
+            return connection_manager.call(service, command, kwargs)
         except (NoCredentialsError, InvalidAWSCredentialsError):
             raise LookupFailedError(
                 "no AWS credentials found: set AWS_PROFILE, run 'aws sso login', or export "
