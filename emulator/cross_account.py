@@ -95,6 +95,7 @@ ECR_CROSS_ACCOUNT = frozenset(
         "BatchGetImage",
         "CompleteLayerUpload",
         "DescribeImages",
+        "DescribeRepositories",  # with registryId: the repository policy may grant it too
         "GetDownloadUrlForLayer",
         "InitiateLayerUpload",
         "ListImages",
@@ -174,20 +175,23 @@ def _ecr_repository(registry: str, region: str, name: str) -> Any | None:
 
 def _judge_ecr(response: Any, principal: iam.Principal, operation: str) -> None:
     params = iam._params(response)
-    name = params.get("repositoryName")
+    # One repository per request, or DescribeRepositories' list of names.
+    names = [params["repositoryName"]] if params.get("repositoryName") else []
+    names += params.get("repositoryNames") or []
     registry = params.get("registryId") or response.current_account
-    if not name or not _ACCOUNT.fullmatch(str(registry)):
+    if not _ACCOUNT.fullmatch(str(registry)):
         return
-    repository = _ecr_repository(registry, response.region, name)
-    if repository is None:
-        return  # moto answers RepositoryNotFoundException
-    action = f"ecr:{operation}"
-    message = resource_denial(
-        principal, registry, _policy(repository.policy), action, repository.arn
-    )
-    if message:
-        req = iam._Request("ecr", operation, response.current_account, response.region, params)
-        iam._refuse(response, req, message)
+    for name in names:
+        repository = _ecr_repository(registry, response.region, name)
+        if repository is None:
+            continue  # moto answers RepositoryNotFoundException
+        action = f"ecr:{operation}"
+        message = resource_denial(
+            principal, registry, _policy(repository.policy), action, repository.arn
+        )
+        if message:
+            req = iam._Request("ecr", operation, response.current_account, response.region, params)
+            iam._refuse(response, req, message)
 
 
 def _serve_ecr_from_registry() -> None:
