@@ -32,7 +32,7 @@ MARKER = re.compile(r"^<!-- sample: (?P<name>.+?) -->$")
 FIGURE = re.compile(r"^<!-- figure: .+ -->$")
 # What a command of the empty-account walk prints: checked by tests/test_empty_account.py,
 # which runs the walk on an empty emulator, not by this module's one seeded emulator.
-WALK_OUTPUT = re.compile(r"^<!-- walk: empty-account prints: .+ -->$")
+WALK_OUTPUT = re.compile(r"^<!-- walk: [\w-]+ prints: .+ -->$")
 # Sceptre's progress lines on stderr ("[2026-11-28 20:08:15] - dev/service ..."): a log, not
 # what the README quotes.
 EnvHook = Callable[[dict[str, str]], dict[str, str]]

@@ -11,7 +11,11 @@ BatchGetProjects), as a mock for what no emulator offers:
   process (tests/roles.sceptre_in_process), which is much faster than a new process;
 - `docker` and `aws` are the stand-ins of tests/codebuild_tools.py (no Docker engine here);
 - an S3 deploy action puts its input artifact, zipped, at its bucket and key, and an S3
-  source action reads it back, as CodePipeline does.
+  source action reads it back, as CodePipeline does: signed as the pipeline's service role
+  (so the bucket's policy and key decide when the bucket is another account's).
+
+With an account per environment, ``InAccount`` is the emulator seen from one account (its
+clients and child environments signed as a role there): every helper here takes either.
 """
 
 import contextlib
@@ -46,6 +50,7 @@ class Stage:
     name: str
     provider: str
     configuration: dict[str, Any]
+    role_arn: str = ""  # the pipeline's service role, which CodePipeline's own actions use
 
 
 @dataclass
@@ -66,14 +71,54 @@ class StageFailed(AssertionError):
 
 def stages(emulator: Emulator, pipeline: str) -> list[Stage]:
     """The pipeline's stages in order, each with its one action's provider and configuration."""
-    declared = emulator.client("codepipeline").get_pipeline(name=pipeline)["pipeline"]["stages"]
+    declared = emulator.client("codepipeline").get_pipeline(name=pipeline)["pipeline"]
     found = []
-    for stage in declared:
+    for stage in declared["stages"]:
         (action,) = stage["actions"]
-        found.append(
-            Stage(stage["name"], action["actionTypeId"]["provider"], action["configuration"])
-        )
+        provider, configuration = action["actionTypeId"]["provider"], action["configuration"]
+        found.append(Stage(stage["name"], provider, configuration, declared["roleArn"]))
     return found
+
+
+class InAccount:
+    """The emulator seen from one account: clients and child environments signed as a role
+    of that account (what a person's credentials for that account would be)."""
+
+    def __init__(self, emulator: Emulator, role_arn: str) -> None:
+        self.emulator, self.role_arn = emulator, role_arn
+        self.credentials = assume(emulator, role_arn, "in-account")
+
+    @property
+    def url(self) -> str:
+        """The emulator's endpoint URL."""
+        return self.emulator.url
+
+    def child_env(self, *unset: str) -> dict[str, str]:
+        """The emulator's child environment, signed as the role."""
+        keys = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
+        return {**self.emulator.child_env(*unset), **{k: self.credentials[k] for k in keys}}
+
+    def client(self, service: str) -> Any:
+        """A boto3 client of the emulator, signed as the role."""
+        return _client(self.emulator, service, self.credentials)
+
+
+def _client(emulator: "Emulator | InAccount", service: str, env: dict[str, str]) -> Any:
+    import boto3
+
+    return boto3.client(
+        service,
+        region_name=env.get("AWS_DEFAULT_REGION", "us-east-1"),
+        endpoint_url=emulator.url,
+        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+        aws_session_token=env["AWS_SESSION_TOKEN"],
+    )
+
+
+def as_pipeline(emulator: "Emulator | InAccount", stage: Stage, service: str) -> Any:
+    """A client signed as the pipeline's service role, as CodePipeline signs its own actions."""
+    return _client(emulator, service, assume(emulator, stage.role_arn, "codepipeline"))
 
 
 def checkout(destination: Path, files: Iterable[str] | None = None) -> Path:
@@ -244,7 +289,7 @@ def publish(emulator: Emulator, stage: Stage, artifact: Path) -> tuple[str, str]
             if path.is_file():
                 archive.write(path, path.relative_to(artifact).as_posix())
     bucket, key = stage.configuration["BucketName"], stage.configuration["ObjectKey"]
-    emulator.client("s3").put_object(Bucket=bucket, Key=key, Body=buffer.getvalue())
+    as_pipeline(emulator, stage, "s3").put_object(Bucket=bucket, Key=key, Body=buffer.getvalue())
     return bucket, key
 
 
@@ -252,7 +297,7 @@ def fetch(emulator: Emulator, stage: Stage, destination: Path) -> Path:
     """An S3 source action: the object at S3Bucket and S3ObjectKey, unzipped, as the stage's
     output artifact (docs.aws.amazon.com/codepipeline/latest/userguide/action-reference-S3.html)."""
     configuration = stage.configuration
-    found = emulator.client("s3").get_object(
+    found = as_pipeline(emulator, stage, "s3").get_object(
         Bucket=configuration["S3Bucket"], Key=configuration["S3ObjectKey"]
     )
     with zipfile.ZipFile(io.BytesIO(found["Body"].read())) as archive:

@@ -25,8 +25,7 @@ from tests import pipeline_stages
 from tests.roles import quick, sceptre_in_process
 
 README = (ROOT / "README.md").read_text()
-WALK = re.compile(r"^<!-- walk: empty-account -->$")
-PRINTS = re.compile(r"^<!-- walk: empty-account prints: (?P<command>.+) -->$")
+PRINTS = re.compile(r"^<!-- walk: (?P<walk>[\w-]+) prints: (?P<command>.+) -->$")
 REPOSITORY = "product-service"  # image_repository in config/config.yaml
 COMMIT = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"  # the commit the user pushes
 
@@ -41,13 +40,13 @@ class Step:
     command: str = ""
 
 
-def walk_steps(readme: str = README) -> list[Step]:
-    """The walk's blocks, in README order."""
+def walk_steps(readme: str = README, walk: str = "empty-account") -> list[Step]:
+    """The blocks of the README's walk of that name, in README order."""
     steps = []
     for block in blocks(readme):
-        if WALK.match(block.marker) and block.info in ("sh", "yaml"):
+        if block.marker == f"<!-- walk: {walk} -->" and block.info in ("sh", "yaml"):
             steps.append(Step(block.info, block.line, block.text))
-        elif match := PRINTS.match(block.marker):
+        elif (match := PRINTS.match(block.marker)) and match["walk"] == walk:
             steps.append(Step("prints", block.line, block.text, match["command"]))
     return steps
 
@@ -68,7 +67,32 @@ def apply_change(project: Path, step: Step) -> None:
     first, _, rest = step.text.partition("\n")
     path = project / first.removeprefix("#").strip()
     assert path.is_file(), f"README.md:{step.line}: no {path.relative_to(project)}"
-    path.write_text(yaml.safe_dump(merge(yaml.safe_load(path.read_text()), yaml.safe_load(rest))))
+    changed = merge(yaml.safe_load(path.read_text()), yaml.safe_load(rest))
+    path.write_text(yaml.safe_dump(changed, width=1_000_000))  # no folded lines in Jinja
+
+
+def run_steps(project: Path, env: dict[str, str], steps: list[Step]) -> dict[int, str]:
+    """Each step in order: a config change applied, commands run through Sceptre in this
+    process (each must exit 0, or 1 for a "prints" step). Returns what each block printed,
+    by its README line."""
+    outputs = {}
+    for step in steps:
+        if step.kind == "yaml":
+            apply_change(project, step)
+            continue
+        commands = [step.command] if step.kind == "prints" else step.text.splitlines()
+        printed = []
+        for command in commands:
+            words = command.split(" #")[0].split()
+            assert words[0] == "sceptre", f"README.md:{step.line}: not a sceptre command"
+            result = sceptre_in_process(project, env, *words[1:])
+            printed.append(result.stdout + result.stderr)
+            expected = 1 if step.kind == "prints" else 0
+            assert result.returncode == expected, (
+                f"README.md:{step.line}: {command} exited {result.returncode}:\n{printed[-1]}"
+            )
+        outputs[step.line] = "\n".join(printed)
+    return outputs
 
 
 @dataclass
@@ -149,23 +173,8 @@ def walked(emulator, tmp_path_factory) -> Walked:
     work = tmp_path_factory.mktemp("walk")
     project = pipeline_stages.checkout(work / "checkout")
     env = quick(emulator.child_env("IN_PIPELINE", "CLOUDFORMATION_ROLE_ARN"))
-    steps, outputs = walk_steps(), {}
-    for step in steps:
-        if step.kind == "yaml":
-            apply_change(project, step)
-            continue
-        commands = [step.command] if step.kind == "prints" else step.text.splitlines()
-        printed = []
-        for command in commands:
-            words = command.split(" #")[0].split()
-            assert words[0] == "sceptre", f"README.md:{step.line}: not a sceptre command"
-            result = sceptre_in_process(project, env, *words[1:])
-            printed.append(result.stdout + result.stderr)
-            expected = 1 if step.kind == "prints" else 0
-            assert result.returncode == expected, (
-                f"README.md:{step.line}: {command} exited {result.returncode}:\n{printed[-1]}"
-            )
-        outputs[step.line] = "\n".join(printed)
+    steps = walk_steps()
+    outputs = run_steps(project, env, steps)
     # The user commits the walk's changes and pushes: the checkout is the source artifact.
     printed: dict[str, str] = {}
     release_artifact, dev_stages = run_pipeline(
