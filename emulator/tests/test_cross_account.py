@@ -279,6 +279,26 @@ def test_ecr_pull_across_accounts_needs_identity_and_repository_policy(role, reg
     )
 
 
+def test_describe_repositories_across_accounts_needs_the_repository_policy(role, registry):
+    """DescribeRepositories takes a registryId too (docs.aws.amazon.com/AmazonECR/latest/
+    APIReference/API_DescribeRepositories.html); the fixture's policy grants other accounts
+    ecr:DescribeImages only, so DescribeRepositories across accounts is refused by ECR."""
+    look = _allow(["ecr:DescribeImages", "ecr:DescribeRepositories"], REPOSITORY_ARN)
+    caller = role(DEV, "/product-service/deploy/", look)
+    status, code, message = _denied(
+        lambda: caller.client("ecr").describe_repositories(
+            registryId=TOOLS, repositoryNames=[REPOSITORY]
+        )
+    )
+    assert (status, code) == (403, "AccessDeniedException")
+    assert message == IMPLICIT_RESOURCE.format(
+        who=caller.who, action="ecr:DescribeRepositories", resource=REPOSITORY_ARN
+    )
+    # What the policy grants is served from the tools registry, not the caller's (empty) one.
+    described = caller.client("ecr").describe_images(registryId=TOOLS, repositoryName=REPOSITORY)
+    assert [d["imageDigest"] for d in described["imageDetails"]] == [registry]
+
+
 def test_ecr_push_across_accounts_lands_in_the_tools_registry(role, registry, tools):
     push = _allow(list(PUSH), REPOSITORY_ARN)
     build = role(DEV, "/product-service/build/", push)
