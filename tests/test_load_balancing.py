@@ -20,7 +20,6 @@ from tests.templates import (
     render,
     rendered,
     resources,
-    variant,
 )
 
 TLS_1_2_OR_LATER = "ELBSecurityPolicy-TLS13-1-2-2021-06"
@@ -46,6 +45,14 @@ def attributes(properties: dict, key: str) -> dict:
 def policies(template: dict) -> dict[str, dict]:
     found = resources(template, "AWS::ApplicationAutoScaling::ScalingPolicy").values()
     return {policy["Properties"]["PolicyName"]: policy["Properties"] for policy in found}
+
+
+def variant_stack(tmp_path: Path, env: str, name: str, **user_data) -> dict:
+    """One stack of env rendered with sceptre_user_data changed: its "text" and "template".
+    Only that stack: rendering the whole environment synthesizes the CDK drift monitor of the
+    copied project too (~10 s of CPU), which these tests never read."""
+    project = configure(tmp_path, env, **user_data)
+    return render(f"{env}/{name}.yaml", project)[f"{env}/{name}"]
 
 
 def lint_findings(text: str) -> list[str]:
@@ -111,10 +118,9 @@ def test_prod_serves_https_with_tls_1_2_or_later_and_redirects_http():
 
 def test_a_hosted_zone_gets_a_dns_validated_certificate_and_an_alias(tmp_path: Path):
     zone = "Z0123456789ABCDEFGHIJ"
-    found = variant(
-        tmp_path, "dev", load_balancer={"domain_name": "dev.example.com", "hosted_zone_id": zone}
-    )
-    template = found["load-balancer"]["template"]
+    load_balancer = {"domain_name": "dev.example.com", "hosted_zone_id": zone}
+    found = variant_stack(tmp_path, "dev", "load-balancer", load_balancer=load_balancer)
+    template = found["template"]
     certificate = props(template, "AWS::CertificateManager::Certificate")
     assert (certificate["DomainName"], certificate["ValidationMethod"]) == (
         "dev.example.com",
@@ -138,7 +144,7 @@ def test_a_hosted_zone_gets_a_dns_validated_certificate_and_an_alias(tmp_path: P
         "HostedZoneId": {"Fn::GetAtt": ["LoadBalancer", "CanonicalHostedZoneID"]},
     }
     assert "CertificateArn" not in template["Parameters"]  # nothing to look up
-    assert lint_findings(found["load-balancer"]["text"]) == []
+    assert lint_findings(found["text"]) == []
 
 
 def test_a_certificate_arn_gives_https_without_a_domain_or_a_lookup(tmp_path: Path):
@@ -166,7 +172,9 @@ def test_a_certificate_arn_wins_over_a_hosted_zone(tmp_path: Path):
         "hosted_zone_id": "Z1",
         "certificate_arn": arn,
     }
-    template = variant(tmp_path, "dev", load_balancer=load_balancer)["load-balancer"]["template"]
+    template = variant_stack(tmp_path, "dev", "load-balancer", load_balancer=load_balancer)[
+        "template"
+    ]
     assert resources(template, "AWS::CertificateManager::Certificate") == {}
     assert props(template, "AWS::Route53::RecordSet")["Name"] == "dev.example.com"
     assert listeners(template)[443]["Certificates"] == [
@@ -224,10 +232,14 @@ def test_ip_target_group_on_3000_with_health_checks_from_config(env, interval, t
 
 
 def test_health_check_values_come_from_config(tmp_path: Path):
-    found = variant(
-        tmp_path, "prod", health_check={"path": "/healthz", "interval": 15}, deregistration_delay=45
+    found = variant_stack(
+        tmp_path,
+        "prod",
+        "service",
+        health_check={"path": "/healthz", "interval": 15},
+        deregistration_delay=45,
     )
-    group = props(found["service"]["template"], "AWS::ElasticLoadBalancingV2::TargetGroup")
+    group = props(found["template"], "AWS::ElasticLoadBalancingV2::TargetGroup")
     assert (group["HealthCheckPath"], group["HealthCheckIntervalSeconds"]) == ("/healthz", 15)
     delays = attributes(group, "TargetGroupAttributes")
     assert delays["deregistration_delay.timeout_seconds"] == "45"
