@@ -51,8 +51,10 @@ def expected_account(config: dict[str, Any]) -> str:
 
 
 def is_changing_command(words: tuple[str, ...] | None) -> bool:
-    """Whether a sceptre command changes stacks; None (Sceptre as a library) counts as one."""
-    return words is None or bool(words) and words[0] in CHANGING
+    """Whether a sceptre command changes stacks. None is Sceptre used as a library, which in
+    this project only renders or reads (drift-check, permissions.generate): not checked, so
+    rendering stays offline."""
+    return bool(words) and words[0] in CHANGING
 
 
 def check_account(folder: str, config: dict[str, Any]) -> None:

@@ -53,15 +53,6 @@ def project_with(tmp_path: Path, tools: str, dev: str, prod: str) -> Path:
     return project
 
 
-@pytest.fixture(scope="module", autouse=True)
-def no_account_question():
-    """Rendering asks AWS nothing, but the preflight's account check (hooks/account_check.py,
-    not tested here) asks STS who the credentials are when accounts are set: skip it."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("hooks.environment_check.check_account", lambda *a, **k: None, raising=False)
-        yield
-
-
 @pytest.fixture(scope="module")
 def layouts(tmp_path_factory) -> dict[str, Path]:
     """The project as shipped (one account) and with an account per environment."""
