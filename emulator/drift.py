@@ -461,18 +461,24 @@ def detection_seconds() -> float:
 
 
 def _emulator_clients(response: CloudFormationResponse) -> Aws:
-    """Clients of the emulator that received this request, in the request's region."""
+    """Clients of the emulator that received this request, in the request's region and
+    account: moto serves a request in the account its ``x-moto-account-id`` header names
+    (moto/core/responses.py), so a stack of another account is read in that account."""
     parts = urlsplit(response.uri)
     session = boto3.Session(
         aws_access_key_id="testing", aws_secret_access_key="testing", region_name=response.region
     )
+    account = response.current_account
     clients: dict[str, Any] = {}
+
+    def in_account(request: Any, **_: Any) -> None:
+        request.headers["x-moto-account-id"] = account
 
     def aws(service: str) -> Any:
         if service not in clients:
-            clients[service] = session.client(
-                service, endpoint_url=f"{parts.scheme}://{parts.netloc}"
-            )
+            client = session.client(service, endpoint_url=f"{parts.scheme}://{parts.netloc}")
+            client.meta.events.register("before-sign", in_account)
+            clients[service] = client
         return clients[service]
 
     return aws
