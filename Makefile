@@ -84,8 +84,12 @@ define uv_venv
 endef
 
 # Bytecode for an environment, as pip compiles it (else every process compiles what it imports,
-# again and again when PYTHONDONTWRITEBYTECODE is set), except the packages matching $(2).
-compile = $(1)/bin/python -m compileall -q -j0 $(if $(2),-x '/site-packages/($(2))/') $(1)/lib
+# again and again when PYTHONDONTWRITEBYTECODE is set), except the packages matching $(2) and
+# the packages' own test folders: nothing imports those (a third of .venv-emulator's compile
+# CPU: 30 s -> 21 s measured; sympy's 10 s -> 7 s), and an import would compile one anyway.
+NEVER_COMPILED := /tests/
+compile = $(1)/bin/python -m compileall -q -j0 \
+	-x '$(NEVER_COMPILED)$(if $(2),|/site-packages/($(2))/)' $(1)/lib
 
 $(VENV)/.installed: requirements.txt pyproject.toml | $(UV)
 	$(call uv_venv,$(VENV),requirements.txt)
