@@ -1,7 +1,23 @@
-"""Templates several emulator tests create stacks from."""
+"""Templates several emulator tests create stacks from, and what they share to read a refusal."""
 
 import time
+from collections.abc import Callable
 from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+
+def denied(call: Callable[[], Any]) -> tuple[int, str, str]:
+    """The HTTP status, error code and message of the ClientError the call must raise."""
+    with pytest.raises(ClientError) as caught:
+        call()
+    response = caught.value.response
+    return (
+        response["ResponseMetadata"]["HTTPStatusCode"],
+        response["Error"]["Code"],
+        response["Error"].get("Message", ""),
+    )
 
 
 def fargate_service(subnet: str) -> dict[str, Any]:

@@ -29,11 +29,10 @@ from typing import Any
 
 import boto3
 import pytest
-from botocore.exceptions import ClientError
 
 from emulator import seed
 from emulator.process import REGION, Emulator
-from emulator.tests.stacks import until
+from emulator.tests.stacks import denied, until
 
 TOOLS, DEV, PROD = "123456789012", "111111111111", "222222222222"
 REPOSITORY = "product-service"
@@ -208,17 +207,6 @@ def registry(tools) -> str:
     return image["image"]["imageId"]["imageDigest"]
 
 
-def _denied(call: Callable[[], Any]) -> tuple[int, str, str]:
-    with pytest.raises(ClientError) as caught:
-        call()
-    response = caught.value.response
-    return (
-        response["ResponseMetadata"]["HTTPStatusCode"],
-        response["Error"]["Code"],
-        response["Error"].get("Message", ""),
-    )
-
-
 # --- Member accounts ---------------------------------------------------------------------
 
 
@@ -257,7 +245,7 @@ def test_ecr_pull_across_accounts_needs_identity_and_repository_policy(role, reg
 
     # Same identity policy, a path the repository policy does not name: refused by ECR.
     elsewhere = role(DEV, "/product-service/build/", pull)
-    status, code, message = _denied(
+    status, code, message = denied(
         lambda: elsewhere.client("ecr").batch_get_image(
             registryId=TOOLS, repositoryName=REPOSITORY, imageIds=[{"imageTag": "1.0.0"}]
         )
@@ -269,7 +257,7 @@ def test_ecr_pull_across_accounts_needs_identity_and_repository_policy(role, reg
 
     # The right path, no identity policy: refused by the caller's own account.
     bare = role(DEV, "/product-service/execution/")
-    status, code, message = _denied(
+    status, code, message = denied(
         lambda: bare.client("ecr").batch_get_image(
             registryId=TOOLS, repositoryName=REPOSITORY, imageIds=[{"imageTag": "1.0.0"}]
         )
@@ -285,7 +273,7 @@ def test_describe_repositories_across_accounts_needs_the_repository_policy(role,
     ecr:DescribeImages only, so DescribeRepositories across accounts is refused by ECR."""
     look = _allow(["ecr:DescribeImages", "ecr:DescribeRepositories"], REPOSITORY_ARN)
     caller = role(DEV, "/product-service/deploy/", look)
-    status, code, message = _denied(
+    status, code, message = denied(
         lambda: caller.client("ecr").describe_repositories(
             registryId=TOOLS, repositoryNames=[REPOSITORY]
         )
@@ -311,7 +299,7 @@ def test_ecr_push_across_accounts_lands_in_the_tools_registry(role, registry, to
     assert tags["imageDetails"][0]["imageDigest"] == pushed["imageId"]["imageDigest"]
 
     pipeline = role(DEV, "/product-service/pipeline/", push)
-    status, code, message = _denied(
+    status, code, message = denied(
         lambda: pipeline.client("ecr").put_image(
             registryId=TOOLS, repositoryName=REPOSITORY, imageManifest=manifest, imageTag="2.0.1"
         )
@@ -324,7 +312,7 @@ def test_ecr_push_across_accounts_lands_in_the_tools_registry(role, registry, to
 
 def test_ecr_explicit_deny_in_the_repository_policy_applies_in_the_same_account(role, registry):
     same = role(TOOLS, "/", _allow("ecr:*"))
-    status, code, message = _denied(
+    status, code, message = denied(
         lambda: same.client("ecr").batch_delete_image(
             repositoryName=REPOSITORY, imageIds=[{"imageTag": "1.0.0"}]
         )
@@ -416,7 +404,7 @@ def test_s3_write_across_accounts_needs_the_bucket_policy(role, bucket, tools):
     assert body["Body"].read() == b"v1"
 
     other = role(DEV, "/product-service/deploy/", S3_RIGHTS)
-    status, code, message = _denied(
+    status, code, message = denied(
         lambda: other.client("s3").put_object(Bucket=bucket, Key="release.zip", Body=b"x")
     )
     assert (status, code) == (403, "AccessDenied")
@@ -435,7 +423,7 @@ def test_s3_read_across_accounts_needs_the_bucket_policy(role, bucket, tools):
 
     # dev may write the release, not read it back.
     writer = role(DEV, "/product-service/pipeline/", S3_RIGHTS)
-    status, code, message = _denied(
+    status, code, message = denied(
         lambda: writer.client("s3").get_object(Bucket=bucket, Key="release.zip", VersionId=version)
     )
     assert (status, code) == (403, "AccessDenied")
@@ -450,7 +438,7 @@ def test_s3_explicit_deny_in_the_bucket_policy_applies_to_everyone(role, bucket,
     tools("s3").put_object(Bucket=bucket, Key="private/notes", Body=b"p")
     tools("s3").put_object(Bucket=bucket, Key="public/notes", Body=b"x")
     same = role(TOOLS, "/", _allow("s3:*"))
-    status, code, message = _denied(
+    status, code, message = denied(
         lambda: same.client("s3").get_object(Bucket=bucket, Key="private/notes")
     )
     assert (status, code) == (403, "AccessDenied")
@@ -542,7 +530,7 @@ def test_sse_kms_write_across_accounts_needs_generate_data_key_from_both(role, k
 
     # The key policy admits dev's pipeline roles only.
     other = role(DEV, "/product-service/deploy/", S3_RIGHTS, KMS_RIGHTS)
-    _, code, message = _denied(
+    _, code, message = denied(
         lambda: other.client("s3").put_object(Bucket=name, Key="release.zip", Body=b"x")
     )
     assert code == "AccessDenied"
@@ -551,7 +539,7 @@ def test_sse_kms_write_across_accounts_needs_generate_data_key_from_both(role, k
     )
     # The key admits it, its own identity policy does not.
     no_kms = role(DEV, "/product-service/pipeline/", S3_RIGHTS)
-    _, code, message = _denied(
+    _, code, message = denied(
         lambda: no_kms.client("s3").put_object(Bucket=name, Key="release.zip", Body=b"x")
     )
     assert message == IMPLICIT_IDENTITY.format(
@@ -567,7 +555,7 @@ def test_sse_kms_read_across_accounts_needs_decrypt_from_both(role, kms_bucket, 
 
     # dev may encrypt with the key, not decrypt.
     writer = role(DEV, "/product-service/pipeline/", S3_RIGHTS, KMS_RIGHTS)
-    _, code, message = _denied(
+    _, code, message = denied(
         lambda: writer.client("s3").get_object(Bucket=name, Key="release.zip")
     )
     assert code == "AccessDenied"
@@ -597,7 +585,7 @@ def test_the_aws_managed_key_refuses_other_accounts(role, tools):
     )
     s3.put_object(Bucket=name, Key="release.zip", Body=b"m")
     reader = role(PROD, "/product-service/pipeline/", S3_RIGHTS, KMS_RIGHTS)
-    _, code, message = _denied(
+    _, code, message = denied(
         lambda: reader.client("s3").get_object(Bucket=name, Key="release.zip")
     )
     assert code == "AccessDenied"
@@ -722,7 +710,7 @@ def test_a_repository_policy_from_cloudformation_admits_the_accounts_it_names(ro
     )
     assert len(got["images"]) == 1
     refused = role(DEV, "/product-service/execution/", pull)
-    _, _, message = _denied(
+    _, _, message = denied(
         lambda: refused.client("ecr").batch_get_image(
             registryId=TOOLS, repositoryName=name, imageIds=[{"imageTag": "s"}]
         )

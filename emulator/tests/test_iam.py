@@ -15,6 +15,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from emulator.process import REGION, Emulator
+from emulator.tests.stacks import denied
 
 ACCOUNT = "123456789012"  # moto's default account, the one the testing keys act in
 
@@ -106,17 +107,6 @@ def role(emulator: Emulator, admin: Callable[[str], Any]) -> Callable[..., Role]
     return lambda *statements: Role(emulator, admin, *statements)
 
 
-def _denied(call: Callable[[], Any]) -> tuple[int, str, str]:
-    with pytest.raises(ClientError) as caught:
-        call()
-    response = caught.value.response
-    return (
-        response["ResponseMetadata"]["HTTPStatusCode"],
-        response["Error"]["Code"],
-        response["Error"]["Message"],
-    )
-
-
 def test_an_allowed_call_succeeds_and_the_assumed_role_is_who_acts(role):
     r = role(_statement("Allow", "sns:CreateTopic", f"arn:aws:sns:{REGION}:{ACCOUNT}:ok-*"))
     arn = r.client("sns").create_topic(Name="ok-topic")["TopicArn"]
@@ -129,7 +119,7 @@ def test_an_allowed_call_succeeds_and_the_assumed_role_is_who_acts(role):
 def test_a_missing_action_is_denied_in_each_protocols_shape(role):
     r = role(_statement("Allow", "sns:ListTopics"))
     # Query protocol (CloudFormation, IAM, STS, SNS, ELBv2): HTTP 403, Code AccessDenied.
-    status, code, message = _denied(lambda: r.client("sns").create_topic(Name="nope"))
+    status, code, message = denied(lambda: r.client("sns").create_topic(Name="nope"))
     resource = f"arn:aws:sns:{REGION}:{ACCOUNT}:nope"
     assert (status, code) == (403, "AccessDenied")
     assert message == IMPLICIT.format(who=r.who, action="sns:CreateTopic", resource=resource)
@@ -138,13 +128,13 @@ def test_a_missing_action_is_denied_in_each_protocols_shape(role):
     # https://docs.aws.amazon.com/AmazonECS/latest/APIReference/CommonErrors.html
     # ecs:ListClusters supports only resource "*" (Service Authorization Reference, ECS:
     # https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonelasticcontainerservice.html)
-    status, code, message = _denied(lambda: r.client("ecs").list_clusters())
+    status, code, message = denied(lambda: r.client("ecs").list_clusters())
     assert (status, code) == (403, "AccessDeniedException")
     assert message == IMPLICIT.format(who=r.who, action="ecs:ListClusters", resource="*")
 
     # EC2: UnauthorizedOperation, "You are not authorized to perform this operation." first:
     # https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html
-    status, code, message = _denied(lambda: r.client("ec2").describe_vpcs())
+    status, code, message = denied(lambda: r.client("ec2").describe_vpcs())
     assert (status, code) == (403, "UnauthorizedOperation")
     assert message.startswith("You are not authorized to perform this operation. ")
     assert "ec2:DescribeVpcs" in message
@@ -176,7 +166,7 @@ def test_cloudformation_calls_are_judged_on_the_stack_arn(role, admin):
 
     stacks = r.client("cloudformation").describe_stacks(StackName=f"a-{suffix}")["Stacks"]
     assert stacks[0]["StackId"] == a_id
-    status, code, message = _denied(
+    status, code, message = denied(
         lambda: r.client("cloudformation").describe_stacks(StackName=f"b-{suffix}")
     )
     assert (status, code) == (403, "AccessDenied")
@@ -203,7 +193,7 @@ def test_request_tags_are_judged_with_aws_requesttag(role):
     assert created["cluster"]["clusterName"] == name
 
     prod = f"prod-{uuid.uuid4().hex[:8]}"
-    status, code, message = _denied(
+    status, code, message = denied(
         lambda: r.client("ecs").create_cluster(
             clusterName=prod, tags=[{"key": "Environment", "value": "prod"}]
         )
@@ -219,7 +209,7 @@ def test_tagging_on_create_needs_ecs_tagresource(role):
     """
     r = role(_statement("Allow", "ecs:CreateCluster"))
     name = f"tagged-{uuid.uuid4().hex[:8]}"
-    status, code, message = _denied(
+    status, code, message = denied(
         lambda: r.client("ecs").create_cluster(
             clusterName=name, tags=[{"key": "Environment", "value": "dev"}]
         )
@@ -249,7 +239,7 @@ def test_existing_resources_are_judged_with_aws_resourcetag(role, admin):
     group = logs.describe_log_groups(logGroupNamePrefix=f"/dev/{suffix}")["logGroups"][0]
     assert group["retentionInDays"] == 30
 
-    status, code, message = _denied(
+    status, code, message = denied(
         lambda: r.client("logs").put_retention_policy(
             logGroupName=f"/prod/{suffix}", retentionInDays=30
         )
@@ -267,7 +257,7 @@ def test_an_explicit_deny_beats_an_allow(role, admin):
     name = f"kept-{uuid.uuid4().hex[:8]}"
     admin("ecs").create_cluster(clusterName=name)
     r = role(_statement("Allow", "ecs:*"), _statement("Deny", "ecs:DeleteCluster"))
-    status, code, message = _denied(lambda: r.client("ecs").delete_cluster(cluster=name))
+    status, code, message = denied(lambda: r.client("ecs").delete_cluster(cluster=name))
     cluster = f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/{name}"
     assert (status, code) == (403, "AccessDeniedException")
     assert message == EXPLICIT.format(who=r.who, action="ecs:DeleteCluster", resource=cluster)
@@ -299,7 +289,7 @@ def test_passing_a_role_to_cloudformation_needs_passrole_to_that_service(role, a
     assert f":stack/passed-{suffix}/" in stack_id
 
     wrong_service = role(create, pass_to("ecs-tasks.amazonaws.com"))
-    status, code, message = _denied(
+    status, code, message = denied(
         lambda: wrong_service.client("cloudformation").create_stack(
             StackName=f"not-passed-{suffix}", TemplateBody=TEMPLATE, RoleARN=service_role.arn
         )
@@ -316,7 +306,7 @@ def test_an_attached_managed_policy_counts(role, admin):
     """Identity-based policies are inline and managed alike:
     https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_managed-vs-inline.html"""
     r = role()
-    status, code, _ = _denied(lambda: r.client("sns").list_topics())
+    status, code, _ = denied(lambda: r.client("sns").list_topics())
     assert (status, code) == (403, "AccessDenied")
     managed = admin("iam").create_policy(
         PolicyName=f"list-topics-{uuid.uuid4().hex[:8]}",
