@@ -110,7 +110,10 @@ def test_runner_role_is_scoped_to_this_environment(env):
                 for action in as_list(statement["Action"]):
                     assert reference.resource_types(action) == [], action
     roles = [scope(r) for r in as_list(actions["iam:GetRolePolicy"]["Resource"])]
-    assert roles and all(f"role/product-service-{env}-" in r for r in roles)
+    # A role's ARN is role/PATH/NAME, its path optional (docs.aws.amazon.com/IAM/latest/
+    # UserGuide/reference_identifiers.html): every role read is named for this environment.
+    names = [r.rsplit("/", 1)[-1] for r in roles]
+    assert names and all(n.startswith(f"product-service-{env}-") for n in names), roles
     (services,) = [scope(r) for r in as_list(actions["ecs:DescribeServices"]["Resource"])]
     # The service is named by CloudFormation after its stack, in the environment's cluster.
     assert services.endswith(f':service/product-service-{env}/product-service-{env}-service-*"}}')
