@@ -1,6 +1,7 @@
 """Fixtures shared by tests/ and emulator/tests/."""
 
 import os
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,6 +27,51 @@ share_start_up()
 # Fixtures and in-process Sceptre runs make a boto3 Session each: one botocore data loader
 # for them all, so botocore's JSON models are read once per worker, not once per Session.
 share_in_sessions()
+
+
+# The test files that keep a worker busy longest (seconds of wall time each, measured alone
+# with -n 0 and from the slowest tests of whole runs), longest first. pytest-xdist hands out
+# whole files (--dist loadfile) in collection order, which it would otherwise reorder by test
+# count: these files hold few tests each, so they came last, and a worker that picked one up
+# near the end ran it alone while the others had finished. Started first, they overlap with
+# the many short files. A stale list costs time only, never a result.
+LONGEST_FIRST = (
+    "tests/test_drift_check.py",  # ~55 s
+    "tests/test_drift_revert.py",  # ~45 s
+    "tests/test_launch.py",  # ~43 s
+    "tests/test_pipeline_roles.py",  # ~42 s
+    "tests/test_scanners.py",  # ~35 s
+    "tests/test_readme.py",  # ~35 s
+    "tests/test_launch_prod.py",  # ~35 s
+    "tests/test_deploy_environment.py",  # ~27 s
+    "tests/test_empty_account.py",  # ~26 s
+    "tests/test_drift_roles.py",  # ~21 s
+    "tests/test_auto_revert.py",  # ~21 s (one synthesis of the CDK monitor)
+    "tests/test_interrupted_launches.py",  # ~20 s each, Sceptre's own 4 s polls
+    "tests/test_interrupted_ctrl_c.py",
+    "tests/test_interrupted_race.py",
+    "tests/test_alarms.py",  # ~20 s
+    "tests/test_diff_after_launch.py",  # ~18 s
+    "emulator/tests/test_forkserver.py",  # ~18 s
+    "tests/test_service_config.py",  # ~17 s
+    "tests/test_templates.py",  # ~15 s
+    "tests/test_launch_outcome.py",  # ~12 s
+    "emulator/tests/test_rollback.py",  # ~12 s
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the files of LONGEST_FIRST first, in that order; then the others by test count,
+    most first (pytest-xdist's own order, turned off in pyproject.toml by
+    --no-loadscope-reorder so that this one holds). Each file's tests keep their order."""
+    rank = {path: number for number, path in enumerate(LONGEST_FIRST)}
+    counts = Counter(item.nodeid.split("::")[0] for item in items)
+
+    def order(item: pytest.Item) -> tuple[int, int]:
+        path = item.nodeid.split("::")[0]
+        return (rank[path], 0) if path in rank else (len(rank), -counts[path])
+
+    items.sort(key=order)  # stable: a file's tests stay in order, and files stay whole
 
 
 @pytest.fixture(scope="session")
