@@ -24,6 +24,7 @@ from moto.server import ThreadedMotoServer
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from emulator import (  # noqa: E402
     acm_listing,
+    cfn_no_value,
     cfn_yaml,
     cloudwatch_cfn,
     cross_account,
@@ -53,6 +54,7 @@ def install_layer() -> None:
     shared_loader.install()  # CPU only: botocore's data files read once per process
     fidelity.install()
     cfn_yaml.install()  # !Condition in YAML templates, as CloudFormation reads it
+    cfn_no_value.install()  # AWS::NoValue in a list drops the element
     delivery.install()
     cloudwatch_cfn.install()  # alarms and dashboards through CloudFormation
     faults.install()
