@@ -28,6 +28,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import uuid
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -259,6 +260,9 @@ def run_codebuild(
     if tools:
         env["PATH"] = f"{tools}:{env['PATH']}"
     env["CODEBUILD_TOOLS_LOG"] = str(source.parent / f"{project_name}.tools.log")
+    # Set in every build, as PROJECT:BUILD-UUID (docs.aws.amazon.com/codebuild/latest/
+    # userguide/build-env-ref-env-vars.html).
+    env["CODEBUILD_BUILD_ID"] = f"{project_name}:{uuid.uuid4()}"
     env |= {v["name"]: v["value"] for v in project["environment"].get("environmentVariables", [])}
     env |= {k: str(v) for k, v in spec.get("env", {}).get("variables", {}).items()}
     env |= variables or {}
