@@ -241,10 +241,10 @@ def _repository_policy_from_cloudformation() -> None:
             create(cls, resource_name, cloudformation_json, *args, **kw), cloudformation_json
         )
 
-    def update_(cls: Any, original: Any, new_name: str, cloudformation_json: Any, *args: Any):
-        return _apply(
-            update(cls, original, new_name, cloudformation_json, *args), cloudformation_json
-        )
+    def update_(cls: Any, *args: Any, **kw: Any):
+        # moto calls it with keywords (original_resource=..., cloudformation_json=...).
+        cloudformation_json = kw.get("cloudformation_json", args[2] if len(args) > 2 else None)
+        return _apply(update(cls, *args, **kw), cloudformation_json or {})
 
     for name, function in (
         ("create_from_cloudformation_json", create_),

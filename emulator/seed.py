@@ -158,7 +158,10 @@ def seed(endpoint_url: str, region: str) -> dict[str, Any]:
         TemplateBody=REGISTRY_TEMPLATE.read_text(),
         Parameters=[
             {"ParameterKey": "RepositoryName", "ParameterValue": REPOSITORY},
+            # One account: config/shared/registry.yaml passes these from accounts: "".
             {"ParameterKey": "PullAccountIds", "ParameterValue": ""},
+            {"ParameterKey": "PublishAccountId", "ParameterValue": ""},
+            {"ParameterKey": "ReleaseAccountId", "ParameterValue": ""},
         ],
         Tags=[{"Key": k, "Value": v} for k, v in REGISTRY_TAGS.items()],
     )

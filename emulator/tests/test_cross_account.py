@@ -720,6 +720,27 @@ def test_a_repository_policy_from_cloudformation_admits_the_accounts_it_names(ro
     )
 
 
+def test_an_update_of_the_repository_policy_replaces_it(tools):
+    # RepositoryPolicyText: "Update requires: No interruption" (the same type reference page).
+    name = f"updated-{uuid.uuid4().hex[:6]}"
+
+    def template(accounts: list[str]) -> str:
+        policy = {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Principal": {"AWS": accounts}, "Action": "ecr:*"}],
+        }
+        properties = {"RepositoryName": name, "RepositoryPolicyText": policy}
+        repository = {"Type": "AWS::ECR::Repository", "Properties": properties}
+        return json.dumps({"Resources": {"Repository": repository}})
+
+    cfn = tools("cloudformation")
+    cfn.create_stack(StackName=name, TemplateBody=template([DEV]))
+    cfn.update_stack(StackName=name, TemplateBody=template([DEV, PROD]))
+    assert cfn.describe_stacks(StackName=name)["Stacks"][0]["StackStatus"] == "UPDATE_COMPLETE"
+    policy = json.loads(tools("ecr").get_repository_policy(repositoryName=name)["policyText"])
+    assert policy["Statement"][0]["Principal"] == {"AWS": [DEV, PROD]}
+
+
 def test_a_yaml_condition_reference_is_read_as_cloudformation_reads_it(tools):
     # "!Condition NAME" is the short form of {"Condition": NAME} inside Fn::Or/And/Not:
     # https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/intrinsic-function-reference-conditions.html
