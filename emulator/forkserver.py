@@ -43,6 +43,7 @@ from moto.moto_api._internal import mock_random
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from emulator import seed as seeding  # noqa: E402
+from emulator import task_lifecycle  # noqa: E402
 from emulator.server import install_layer, listen, serve_until_stopped  # noqa: E402
 
 REGION = "us-east-1"  # the region in config/config.yaml
@@ -117,6 +118,7 @@ def fork_emulator(
         os.close(answers)  # only the fork server answers: its end closes with it
         os.environ.clear()
         os.environ.update(env)
+        task_lifecycle.read_timings()  # process.FORK_TIME_SETTINGS: this fork's own
         mock_random.seed()  # moto's identifiers: not the same sequence in every copy
         sink = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         os.dup2(sink, 1)

@@ -55,6 +55,10 @@ IMPORT_TIME_SETTINGS = re.compile(
 # emulator/deployment_alarms.py's bake time): a forked emulator reads them from its own
 # environment, so any fork server will do.
 REQUEST_TIME_SETTINGS = frozenset({"EMULATOR_DRIFT_SECONDS", "EMULATOR_BAKE_SECONDS"})
+# Settings read at import that a forked emulator reads again from its own environment
+# (task_lifecycle.read_timings, called in each fork), so any fork
+# server will do: each further fork server costs ~3.3 s of CPU per test worker.
+FORK_TIME_SETTINGS = frozenset({"EMULATOR_TASK_START_SECONDS", "EMULATOR_STABILIZE_SECONDS"})
 
 
 def free_port() -> int:
@@ -150,7 +154,9 @@ def fork_server_key(seed: bool, env: dict[str, str]) -> tuple[bool, frozenset[tu
     return seed, frozenset(
         (k, v)
         for k, v in env.items()
-        if IMPORT_TIME_SETTINGS.fullmatch(k) and k not in REQUEST_TIME_SETTINGS
+        if IMPORT_TIME_SETTINGS.fullmatch(k)
+        and k not in REQUEST_TIME_SETTINGS
+        and k not in FORK_TIME_SETTINGS
     )
 
 

@@ -83,8 +83,19 @@ from moto.ecs.exceptions import EcsClientException
 from emulator import cross_account, deployment_alarms, task_secrets
 
 HEALTH_TAG = "emulator:health-checks"
-START_SECONDS = float(os.environ.get("EMULATOR_TASK_START_SECONDS", "1"))
-STABILIZE_SECONDS = float(os.environ.get("EMULATOR_STABILIZE_SECONDS", "60"))
+START_SECONDS = 1.0
+STABILIZE_SECONDS = 60.0
+
+
+def read_timings() -> None:
+    """START_SECONDS and STABILIZE_SECONDS from this process's environment: at import, and
+    again in each forked emulator (emulator/forkserver.py), whose environment is its own."""
+    global START_SECONDS, STABILIZE_SECONDS
+    START_SECONDS = float(os.environ.get("EMULATOR_TASK_START_SECONDS", "1"))
+    STABILIZE_SECONDS = float(os.environ.get("EMULATOR_STABILIZE_SECONDS", "60"))
+
+
+read_timings()
 # https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeploymentConfiguration.html
 # (rolloutStateReason as ECS writes it: https://github.com/aws/containers-roadmap/issues/1488)
 BREAKER_REASON = "ECS deployment circuit breaker: tasks failed to start."

@@ -17,5 +17,6 @@ def test_the_detection_time_is_read_per_request_so_any_fork_server_serves_it():
         assert process.fork_server_key(False, {**base, "EMULATOR_DRIFT_SECONDS": seconds}) == key
         # So is the deployment alarms' bake time (emulator/deployment_alarms.py, per call).
         assert process.fork_server_key(False, {**base, "EMULATOR_BAKE_SECONDS": seconds}) == key
-    # Settings read at import still tell fork servers apart.
-    assert process.fork_server_key(False, {**base, "EMULATOR_TASK_START_SECONDS": "3"}) != key
+    # Settings read at import still tell fork servers apart (but not task_lifecycle's timings,
+    # applied after the fork: test_forkserver.py).
+    assert process.fork_server_key(False, {**base, "MOTO_ECS_NEW_ARN": "false"}) != key
