@@ -20,6 +20,9 @@ os.environ.setdefault("EMULATOR_TASK_START_SECONDS", "0.3")
 # a stack runs one first (!drift_preview), and drift-check one per stack. Tests of a
 # detection still running set their own.
 os.environ.setdefault("EMULATOR_DRIFT_SECONDS", "0.2")
+# Copies of the project share the checkout's CDK template cache (template_handlers/
+# cached_cdk.py): each copy would otherwise synthesize the drift monitor again, ~10 s of CPU.
+os.environ.setdefault("CDK_TEMPLATE_CACHE", str(ROOT / ".cache" / "cdk"))
 # Each worker forks its emulators from fork servers that have imported moto and the layer,
 # built the backends and seeded once (emulator/forkserver.py): a start costs 0.1 s of CPU,
 # not 4 s.

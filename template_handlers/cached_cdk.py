@@ -8,7 +8,9 @@ reads: the stack class's module source, the handler arguments, the resolved
 sceptre_user_data and the versions of the CDK libraries and the handler. Only on a miss
 does it import the ``cdk`` handler, which then checks its arguments and prerequisites and
 synthesizes; parallel runs of the same input wait for the first (a lock file beside the
-template). Delete the folder to force a synthesis.
+template). Delete the folder to force a synthesis. ``CDK_TEMPLATE_CACHE`` names another
+folder: copies of the project (the tests make many) then share one cache, which is sound
+because the key holds all that the synthesis reads.
 """
 
 import fcntl
@@ -55,7 +57,8 @@ class CachedCdk(TemplateHandler):
 
     def handle(self) -> str:
         """The cached template for this input, synthesized by the ``cdk`` handler once."""
-        folder = Path(self.stack_group_config["project_path"], ".cache", "cdk")
+        default = Path(self.stack_group_config["project_path"], ".cache", "cdk")
+        folder = Path(os.environ.get("CDK_TEMPLATE_CACHE") or default)
         key = self.cache_key()
         cached = folder / f"{key}.yaml"
         if cached.is_file():

@@ -28,8 +28,9 @@ def handler(project, **user_data) -> CachedCdk:
 
 
 @pytest.fixture
-def project(tmp_path):
+def project(tmp_path, monkeypatch):
     shutil.copytree(ROOT / "templates", tmp_path / "templates")
+    monkeypatch.delenv("CDK_TEMPLATE_CACHE", raising=False)  # conftest.py shares one cache
     return tmp_path
 
 
@@ -39,6 +40,18 @@ def test_a_cached_template_is_returned_without_synthesizing(project):
     cached.parent.mkdir(parents=True)
     cached.write_text("Resources: {}\n")  # what an earlier synthesis of this input left
     assert handler(project).handle() == "Resources: {}\n"
+
+
+def test_copies_of_the_project_share_the_cache_cdk_template_cache_names(
+    project, tmp_path_factory, monkeypatch
+):
+    shared = tmp_path_factory.mktemp("shared-cache")
+    monkeypatch.setenv("CDK_TEMPLATE_CACHE", str(shared))
+    (shared / f"{handler(project).cache_key()}.yaml").write_text("Resources: {}\n")
+    copy = tmp_path_factory.mktemp("copy")
+    shutil.copytree(project / "templates", copy / "templates")
+    assert handler(copy).handle() == "Resources: {}\n"  # the same input: the key is the same
+    assert not (copy / ".cache").exists()
 
 
 def test_any_change_to_the_input_is_a_new_synthesis(project):
