@@ -71,7 +71,10 @@ def emulator() -> Iterator[Emulator]:
 @pytest.fixture(scope="module")
 def step_env(emulator, deploy_bin) -> dict[str, str]:
     """What a CodeBuild step of dev's pipeline sees, with the deploy environment on PATH."""
-    env = quick(emulator.child_env("VIRTUAL_ENV"))
+    # PYTHONDONTWRITEBYTECODE left out: the fresh environment holds no bytecode (uv compiles
+    # none), so with it set each of the steps' Python processes would compile sceptre, boto3
+    # and botocore again; CodeBuild's Python writes bytecode on first import, as this does.
+    env = quick(emulator.child_env("VIRTUAL_ENV", "PYTHONDONTWRITEBYTECODE"))
     env["PATH"] = f"{deploy_bin}{os.pathsep}{env['PATH']}"
     return {**env, "VIRTUAL_ENV": str(deploy_bin.parent), "ENVIRONMENT": "dev"}
 
