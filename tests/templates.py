@@ -29,6 +29,14 @@ def render(command_path: str, project: Path = ROOT) -> dict[str, dict[str, Any]]
     return dict(sorted(rendered.items()))
 
 
+def stack_names(group: str, project: Path = ROOT) -> list[str]:
+    """The stacks of a StackGroup ("dev/service"...), sorted, from its config files alone:
+    what render(group) keys its templates by, known without rendering (for parametrizing at
+    collection, which every test worker does for every file, including files it never runs)."""
+    folder = project / "config" / group
+    return sorted(f"{group}/{p.stem}" for p in folder.glob("*.yaml") if p.name != "config.yaml")
+
+
 @functools.cache
 def rendered(env: str) -> dict[str, dict[str, Any]]:
     """The project's own stacks of one environment, rendered once per test run."""

@@ -8,8 +8,18 @@ from cfnlint.api import ManualArgs, lint
 
 from tests.templates import ENVIRONMENTS, ROOT, only, render, resources, stack_config
 
-PIPELINES = {env: render(f"{env}/pipeline.yaml")[f"{env}/pipeline"] for env in ENVIRONMENTS}
-REGISTRY = render("shared/registry.yaml")["shared/registry"]
+
+def pipeline(env: str) -> dict:
+    """The env's pipeline stack, rendered (when first asked, not at collection: every test
+    worker collects every file)."""
+    return render(f"{env}/pipeline.yaml")[f"{env}/pipeline"]
+
+
+def registry() -> dict:
+    """The shared registry stack, rendered (when first asked)."""
+    return render("shared/registry.yaml")["shared/registry"]
+
+
 OTHER = {"dev": "prod", "prod": "dev"}
 
 # Actions the IAM reference gives no resource type, so "*" is their only form
@@ -26,7 +36,7 @@ UNSCOPABLE = {
 
 
 def template(env: str) -> dict:
-    return PIPELINES[env]["template"]
+    return pipeline(env)["template"]
 
 
 def stages(env: str) -> list[dict]:
@@ -277,7 +287,7 @@ def test_the_pipeline_deploys_only_the_workload_stacks(monkeypatch):
 
 
 def test_registry_owns_the_repository_with_immutable_scanned_images():
-    repository = only(REGISTRY["template"], "AWS::ECR::Repository")
+    repository = only(registry()["template"], "AWS::ECR::Repository")
     properties = repository["Properties"]
     assert properties["ImageTagMutability"] == "IMMUTABLE"
     assert properties["ImageScanningConfiguration"] == {"ScanOnPush": True}
@@ -288,12 +298,12 @@ def test_registry_owns_the_repository_with_immutable_scanned_images():
 
 
 def test_registry_takes_pull_accounts_from_config():
-    parameters = REGISTRY["template"]["Parameters"]
+    parameters = registry()["template"]["Parameters"]
     assert parameters["PullAccountIds"]["Type"] == "CommaDelimitedList"
     # The emulator's seed creates this stack with RepositoryName and PullAccountIds alone.
     accounts = ("PullAccountIds", "PublishAccountId", "ReleaseAccountId")
     assert [parameters[name]["Default"] for name in accounts] == ["", "", ""]
-    policy = REGISTRY["template"]["Resources"]["Repository"]["Properties"]["RepositoryPolicyText"]
+    policy = registry()["template"]["Resources"]["Repository"]["Properties"]["RepositoryPolicyText"]
     assert policy["Fn::If"][0] == "HasRepositoryPolicy"  # none at all in one account
 
 
@@ -302,7 +312,7 @@ def test_registry_takes_pull_accounts_from_config():
 
 @pytest.mark.parametrize("name", [*ENVIRONMENTS, "shared"])
 def test_cfn_lint_finds_nothing(name):
-    text = REGISTRY["text"] if name == "shared" else PIPELINES[name]["text"]
+    text = registry()["text"] if name == "shared" else pipeline(name)["text"]
     assert [
         str(f) for f in lint(text, config=ManualArgs(include_checks=["I"], regions=["us-east-1"]))
     ] == []
