@@ -207,8 +207,16 @@ def snapshot(aws) -> dict:
     }
 
 
+@pytest.fixture(scope="module")
+def last_seen() -> dict[str, dict]:
+    """The emulator's state as the previous case left it ("after": its snapshot): only this
+    module's cases change this module's emulator, so a case without setup starts from it
+    (a snapshot is 7 calls, ~40 ms of CPU; one per case is saved)."""
+    return {}
+
+
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
-def test_bad_input_is_refused_clearly_and_changes_nothing(case, emulator, aws, tmp_path):
+def test_bad_input_is_refused_clearly_and_changes_nothing(case, emulator, aws, tmp_path, last_seen):
     project = copy_project(tmp_path)
     if case.edit:
         path = project / case.file
@@ -225,13 +233,15 @@ def test_bad_input_is_refused_clearly_and_changes_nothing(case, emulator, aws, t
     env = emulator.child_env()
     for name, value in case.env.items():
         env.pop(name, None) if value is None else env.__setitem__(name, value)
-    before = snapshot(aws)
+    before = last_seen["after"] if "after" in last_seen and not case.setup else snapshot(aws)
+    last_seen.clear()  # until this case has read the state again
 
     result = sceptre_in_process(project, env, *case.args)
 
     assert result.returncode != 0
     assert case.expected in result.stdout + result.stderr
-    assert snapshot(aws) == before
+    last_seen["after"] = snapshot(aws)
+    assert last_seen["after"] == before
 
 
 def test_the_catalogue_is_large_enough():
