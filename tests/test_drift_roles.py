@@ -7,13 +7,12 @@ would end in DETECTION_FAILED and exit 2 on every scheduled run.
 """
 
 import json
-import subprocess
 
 import pytest
 
 from emulator.process import ROOT, Emulator
 from emulator.seed import IMAGE_TAGS
-from tests.roles import BIN, assume, quick, sceptre_in_process
+from tests.roles import Ran, assume, drift_check_in_process, quick, sceptre_in_process
 
 
 @pytest.fixture(scope="module")
@@ -51,14 +50,11 @@ def runner_role(emulator) -> str:
     return emulator.client("iam").get_role(RoleName=name)["Role"]["Arn"]
 
 
-def drift_check(env: dict[str, str], *groups: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [str(BIN / "drift-check"), *groups],
-        cwd=ROOT,
-        env={k: v for k, v in env.items() if k != "DRIFT_TOPIC_ARN"},
-        capture_output=True,
-        text=True,
-        timeout=300,
+def drift_check(env: dict[str, str], *groups: str) -> Ran:
+    """drift-check GROUPS under env (its credentials: the role's), in this process
+    (tests/roles.py drift_check_in_process: a new process spends over a second importing)."""
+    return drift_check_in_process(
+        ROOT, {k: v for k, v in env.items() if k != "DRIFT_TOPIC_ARN"}, *groups
     )
 
 
