@@ -7,6 +7,7 @@ service that owns it would (CodeBuild, GitHub's OIDC) and run a command under it
 """
 
 import contextlib
+import importlib.util
 import io
 import logging
 import os
@@ -231,6 +232,49 @@ def drift_check_in_process(cwd: Path, env: Mapping[str, str], *args: str) -> Ran
         finally:
             sys.stdin = saved_stdin
     return Ran(code, stdout.getvalue(), stderr.getvalue())
+
+
+def python_module_in_process(cwd: Path, env: Mapping[str, str], module: str, *args: str) -> Ran:
+    """``python -m MODULE ARGS`` run in cwd under exactly env, as a new process would run it,
+    but in this process (a new Python spends a second or more importing boto3 and the rest):
+    a fresh ``__main__`` from the module's source, its output, and the exit code from its
+    SystemExit (0 if it returns). For modules whose work is all in this process: what a
+    subprocess of theirs prints goes to this process's streams, not to the result.
+    Runs one at a time, like sceptre_in_process.
+    """
+    stdout, stderr = io.StringIO(), io.StringIO()
+    saved_argv, saved_stdin = sys.argv, sys.stdin
+    code = 0
+    with (
+        _as_a_new_process(cwd, env),
+        contextlib.redirect_stdout(stdout),
+        contextlib.redirect_stderr(stderr),
+    ):
+        logging.getLogger().handlers[:] = []  # as in a new process (see drift_check_in_process)
+        sys.stdin = io.StringIO("")
+        try:
+            _run_as_main(module, args)
+        except SystemExit as exit_:
+            code = _exit_code(exit_.code, stderr)
+        except Exception as error:  # noqa: BLE001 (what Python prints for an uncaught one)
+            stderr.write("".join(traceback.format_exception(error)))
+            code = 1
+        finally:
+            sys.argv, sys.stdin = saved_argv, saved_stdin
+    return Ran(code, stdout.getvalue(), stderr.getvalue())
+
+
+def _run_as_main(module: str, args: tuple[str, ...]) -> None:
+    """The module's source run as ``python -m`` runs it: as __main__, in its package, with
+    sys.argv [its file, *args]. Compiled here rather than by runpy: pytest's assertion
+    rewriter is the loader of modules named like tests (scripts/smoke_test.py), and a new
+    Python would not rewrite them either."""
+    spec = importlib.util.find_spec(module)
+    if spec is None or not spec.origin or not spec.origin.endswith(".py"):
+        raise ModuleNotFoundError(f"No module named {module} (or not a Python source file)")
+    code = compile(Path(spec.origin).read_text(), spec.origin, "exec")
+    sys.argv = [spec.origin, *args]
+    exec(code, {"__name__": "__main__", "__file__": spec.origin, "__package__": spec.parent})
 
 
 def _exit_code(code: object, stderr: io.StringIO) -> int:

@@ -10,7 +10,14 @@ import pytest
 
 from drift.detect import FIRST_POLL, poll_intervals
 from emulator.process import ROOT
-from tests.roles import BIN, Ran, drift_check_in_process, in_process, sceptre_in_process
+from tests.roles import (
+    BIN,
+    Ran,
+    drift_check_in_process,
+    in_process,
+    python_module_in_process,
+    sceptre_in_process,
+)
 
 
 def as_process(command: str, *args: str) -> subprocess.CompletedProcess:
@@ -78,3 +85,27 @@ def test_detection_polls_start_short_and_back_off_to_the_callers_interval():
     assert [next(intervals) for _ in range(6)] == [FIRST_POLL, 0.5, 1, 2, 2, 2]
     short = poll_intervals(0.1)
     assert [next(short) for _ in range(3)] == [0.1, 0.1, 0.1]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("scripts.release", "write", "--tag", "1.0.0", "--digest", "sha256:ab", "--commit", "c"),
+        ("scripts.release", "write", "--tag", "1.0.0", "--digest", "md5:ab", "--commit", "c"),
+        ("scripts.release",),  # no sub-command: argparse's usage error, exit 2
+        ("scripts.smoke_test", "--help"),  # named like a test file: pytest rewrites it
+    ],
+    ids=["writes", "parser-error", "usage", "help-of-a-module-named-like-a-test"],
+)
+def test_python_module_in_process_prints_and_exits_as_python_dash_m(args):
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(ROOT)}
+    expected = subprocess.run(
+        [sys.executable, "-m", *args], cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    got = python_module_in_process(ROOT, env, *args)
+    assert (got.returncode, got.stdout, got.stderr) == (
+        expected.returncode,
+        expected.stdout,
+        expected.stderr,
+    )

@@ -8,8 +8,9 @@ import time
 
 import pytest
 
-from emulator.process import Emulator
+from emulator.process import ROOT, Emulator
 from emulator.seed import PROD_DOMAIN, PROD_VPC_NAME, fake_manifest
+from tests.roles import Ran, python_module_in_process
 from tests.test_launch import (
     SEEDED,
     START_SECONDS,
@@ -91,10 +92,17 @@ def test_prod_launches_the_named_image_in_its_private_subnets(emulator, aws):
     assert [s["name"] for s in prod["stages"]] == ["Source", "Approve", "Deploy", "SmokeTest"]
 
 
+def in_process(emulator, module: str, *args: str) -> Ran:
+    """python -m MODULE ARGS on the emulator, in this process (tests/roles.py
+    python_module_in_process: a new Python spends over a second importing). The scripts run
+    as processes in tests/test_deploy_environment.py, from the pipeline's buildspecs."""
+    return python_module_in_process(ROOT, emulator.child_env(), module, *args)
+
+
 def test_release_verify_and_smoke_test_pass_on_what_runs(emulator, aws, tmp_path):
     digest = pushed_digest(aws, "1.0.0")
     release = tmp_path / "release.json"
-    written = script(
+    written = in_process(
         emulator,
         "scripts.release",
         "write",
@@ -106,17 +114,19 @@ def test_release_verify_and_smoke_test_pass_on_what_runs(emulator, aws, tmp_path
         "c0ffee",
     )
     release.write_text(written.stdout)
-    verified = script(emulator, "scripts.release", "verify", str(release), "prod")
+    verified = in_process(emulator, "scripts.release", "verify", str(release), "prod")
     assert verified.returncode == 0, verified.stderr
     assert "prod runs release 1.0.0" in verified.stdout
 
     other = pushed_digest(aws, "1.1.0")
     release.write_text(release.read_text().replace(digest, other))
-    refused = script(emulator, "scripts.release", "verify", str(release), "prod")
+    refused = in_process(emulator, "scripts.release", "verify", str(release), "prod")
     assert refused.returncode == 1
     assert f"but the release is {other}" in refused.stderr
 
-    smoke = script(emulator, "scripts.smoke_test", "prod", "--timeout", "30", "--interval", "0.2")
+    smoke = in_process(
+        emulator, "scripts.smoke_test", "prod", "--timeout", "30", "--interval", "0.2"
+    )
     assert smoke.returncode == 0, smoke.stderr
     assert "2 running / 2 desired" in smoke.stdout
 
