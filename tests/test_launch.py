@@ -15,7 +15,7 @@ import pytest
 from emulator.process import REGION, ROOT, Emulator
 from emulator.seed import IMAGE_TAGS, REPOSITORY
 from scripts import smoke_test
-from tests.roles import Ran, quick, sceptre_in_process
+from tests.roles import Ran, python_module_in_process, quick, sceptre_in_process
 
 SCEPTRE = Path(sys.executable).with_name("sceptre")
 
@@ -285,8 +285,13 @@ def test_dev_scales_between_one_and_two_tasks(aws):
     assert f"targetgroup/{group}" == service["loadBalancers"][0]["targetGroupArn"].split(":")[-1]
 
 
-def smoke(emulator, env: str, *args: str) -> subprocess.CompletedProcess:
-    return script(emulator, "scripts.smoke_test", env, "--interval", "0.2", *args)
+def smoke(emulator, env: str, *args: str) -> Ran:
+    """python -m scripts.smoke_test ENV ARGS, in this process (tests/roles.py
+    python_module_in_process: a new Python spends over a second importing). The pipeline's
+    smoke-test step runs it as a process in tests/test_deploy_environment.py."""
+    return python_module_in_process(
+        ROOT, emulator.child_env(), "scripts.smoke_test", env, "--interval", "0.2", *args
+    )
 
 
 def dev_service_ids(aws) -> dict[str, str]:
@@ -296,9 +301,8 @@ def dev_service_ids(aws) -> dict[str, str]:
 
 def test_the_smoke_test_waits_for_tasks_that_are_still_starting(emulator, aws, monkeypatch, capsys):
     aws("ecs").update_service(**dev_service_ids(aws), desiredCount=2)
-    # Run in this process, so its first look comes at once, while the new task still starts
-    # (a new Python process may take longer than the task's 3 s on a loaded machine). The
-    # other smoke tests run it as the pipeline does, as a process.
+    # Its main() called here, so its first look comes at once, while the new task still starts
+    # (a new Python process may take longer than the task's 3 s on a loaded machine).
     for name, value in emulator.env().items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)

@@ -14,6 +14,7 @@
 import difflib
 import fnmatch
 import importlib.util
+import os
 import re
 import shlex
 import subprocess
@@ -37,7 +38,7 @@ from scripts.readme_samples import (
     normalise,
     samples,
 )
-from tests.roles import in_process, quick
+from tests.roles import in_process, python_module_in_process, quick
 
 README = (ROOT / "README.md").read_text()
 SAMPLES = samples(README)
@@ -184,13 +185,9 @@ def test_python_module_exists_and_takes_the_options_shown(line, command):
     assert importlib.util.find_spec(module), f"README.md:{line}: no module {module}"
     options = [w.split("=")[0] for w in words[3:] if w.startswith("--")]
     if options:
-        shown = subprocess.run(
-            [sys.executable, "-m", module, "--help"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        ).stdout
+        # In this process, as python -m prints it (tests/test_in_process.py): a new Python
+        # spent a second or more importing.
+        shown = python_module_in_process(ROOT, dict(os.environ), module, "--help").stdout
         missing = [o for o in options if o not in shown]
         assert missing == [], f"README.md:{line}: {module} takes no {missing}"
 
