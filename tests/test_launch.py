@@ -332,7 +332,9 @@ def test_the_smoke_test_fails_when_tasks_fail_their_health_checks(emulator, aws)
     ecs.tag_resource(resourceArn=arn, tags=[{"key": "emulator:health-checks", "value": "fail"}])
     try:
         ecs.update_service(**ids, forceNewDeployment=True)
-        result = smoke(emulator, "dev", "--timeout", "120")
+        # Polls once a second: the breaker trips some 20 s in, and each poll makes the
+        # emulator describe the service and its tasks (0.2 s polls: 6.8 -> 2.8 s of CPU).
+        result = smoke(emulator, "dev", "--timeout", "120", "--interval", "1")
     finally:
         ecs.untag_resource(resourceArn=arn, tagKeys=["emulator:health-checks"])
     assert result.returncode == 1
