@@ -18,12 +18,9 @@ With an account per environment, ``InAccount`` is the emulator seen from one acc
 clients and child environments signed as a role there): every helper here takes either.
 """
 
-import contextlib
 import io
 import json
-import os
 import re
-import runpy
 import shlex
 import shutil
 import subprocess
@@ -38,7 +35,7 @@ from typing import Any
 import yaml
 
 from emulator.process import ROOT, Emulator
-from tests.roles import assume, sceptre_in_process
+from tests.roles import assume, python_module_in_process, sceptre_in_process
 
 # CODE_ZIP source artifacts hold the repository's files, not what is ignored or generated.
 SKIPPED = {".git", ".venv", ".venv-emulator", ".venv-tools", ".venv-scanners", "node_modules"}
@@ -181,39 +178,13 @@ def _bash(command: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedP
 
 def _python_module(command: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
     """A `python3 -m MODULE ARGS` command in this process (a new Python spends a second or more
-    importing), under exactly env, in cwd; else in bash."""
+    importing; tests/roles.python_module_in_process), under exactly env, in cwd; else in bash."""
     match = PYTHON_MODULE.match(command)
     if not match:
         return _bash(command, env, cwd)
     argv = [match[1], *shlex.split(_expand(match[2], env))]
-    out, err = io.StringIO(), io.StringIO()
-    saved_env, saved_argv = dict(os.environ), sys.argv
-    os.environ.clear()
-    os.environ.update(env)
-    sys.argv = argv
-    # Run as `python -m` would: a fresh __main__, not the module a test already imported
-    # (runpy warns when the module is in sys.modules).
-    imported = sys.modules.pop(match[1], None)
-    code: int | str | None = 0
-    try:
-        with (
-            contextlib.chdir(cwd),
-            contextlib.redirect_stdout(out),
-            contextlib.redirect_stderr(err),
-        ):
-            runpy.run_module(match[1], run_name="__main__", alter_sys=True)
-    except SystemExit as exit_:
-        code = exit_.code
-    finally:
-        os.environ.clear()
-        os.environ.update(saved_env)
-        sys.argv = saved_argv
-        if imported is not None:
-            sys.modules[match[1]] = imported
-    if isinstance(code, str):  # SystemExit("message"): printed, exit status 1
-        err.write(code + "\n")
-        code = 1
-    return subprocess.CompletedProcess(argv, code or 0, out.getvalue(), err.getvalue())
+    ran = python_module_in_process(cwd, env, *argv)
+    return subprocess.CompletedProcess(argv, ran.returncode, ran.stdout, ran.stderr)
 
 
 def run_commands(commands: list[str], env: dict[str, str], cwd: Path) -> Ran:

@@ -15,7 +15,7 @@ import subprocess
 import sys
 import traceback
 import types
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -211,27 +211,7 @@ def drift_check_in_process(cwd: Path, env: Mapping[str, str], *args: str) -> Ran
     """
     from drift import cli
 
-    stdout, stderr = io.StringIO(), io.StringIO()
-    saved_stdin = sys.stdin
-    with (
-        _as_a_new_process(cwd, env),
-        contextlib.redirect_stdout(stdout),
-        contextlib.redirect_stderr(stderr),
-    ):
-        # logging.basicConfig in main() configures the root logger only when it has no
-        # handler, as in a new process; pytest's capture handlers would stop it.
-        logging.getLogger().handlers[:] = []
-        sys.stdin = io.StringIO("")
-        try:
-            code = cli.main(list(args))
-        except SystemExit as exit_:
-            code = _exit_code(exit_.code, stderr)
-        except Exception as error:  # noqa: BLE001 (what Python prints for an uncaught one)
-            stderr.write("".join(traceback.format_exception(error)))
-            code = 1
-        finally:
-            sys.stdin = saved_stdin
-    return Ran(code, stdout.getvalue(), stderr.getvalue())
+    return _captured(cwd, env, lambda: cli.main(list(args)))
 
 
 def python_module_in_process(cwd: Path, env: Mapping[str, str], module: str, *args: str) -> Ran:
@@ -242,25 +222,37 @@ def python_module_in_process(cwd: Path, env: Mapping[str, str], module: str, *ar
     subprocess of theirs prints goes to this process's streams, not to the result.
     Runs one at a time, like sceptre_in_process.
     """
+    saved_argv = sys.argv
+    try:
+        return _captured(cwd, env, lambda: _run_as_main(module, args))
+    finally:
+        sys.argv = saved_argv
+
+
+def _captured(cwd: Path, env: Mapping[str, str], main: Callable[[], int | None]) -> Ran:
+    """main() run as a new process would run it, in cwd under exactly env, with empty
+    standard input and no terminal: its output, and its exit code (its return value or
+    SystemExit; an uncaught exception prints its traceback and exits 1)."""
     stdout, stderr = io.StringIO(), io.StringIO()
-    saved_argv, saved_stdin = sys.argv, sys.stdin
-    code = 0
+    saved_stdin = sys.stdin
     with (
         _as_a_new_process(cwd, env),
         contextlib.redirect_stdout(stdout),
         contextlib.redirect_stderr(stderr),
     ):
-        logging.getLogger().handlers[:] = []  # as in a new process (see drift_check_in_process)
+        # logging.basicConfig in a main() configures the root logger only when it has no
+        # handler, as in a new process; pytest's capture handlers would stop it.
+        logging.getLogger().handlers[:] = []
         sys.stdin = io.StringIO("")
         try:
-            _run_as_main(module, args)
+            code = main() or 0
         except SystemExit as exit_:
             code = _exit_code(exit_.code, stderr)
         except Exception as error:  # noqa: BLE001 (what Python prints for an uncaught one)
             stderr.write("".join(traceback.format_exception(error)))
             code = 1
         finally:
-            sys.argv, sys.stdin = saved_argv, saved_stdin
+            sys.stdin = saved_stdin
     return Ran(code, stdout.getvalue(), stderr.getvalue())
 
 
