@@ -9,7 +9,8 @@ list, so templates/registry.yaml's bucket policy, whose cross-account statements
 account, which policy evaluation then fails on.
 
 Seam: ``moto.cloudformation.parsing.clean_json``, which resolves every property value and
-calls itself by its module-level name (nothing else imports it).
+calls itself by its module-level name; the emulator's own callers (drift.py, rollback.py) look
+it up in ``parsing`` when they call it, so they get this one too.
 """
 
 from __future__ import annotations

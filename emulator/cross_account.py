@@ -14,10 +14,11 @@ stay all-powerful, as in iam.py. Same-account requests are judged as before, plu
 AWS applies to everyone: an explicit Deny in the bucket or repository policy refuses.
 
 What is covered:
-- ECR: a request whose ``registryId`` names another account (DescribeImages, ListImages,
-  BatchGetImage, BatchCheckLayerAvailability, PutImage, the layer uploads, ...) is served from
-  that account's ECR backend (moto 5.2.5 looks only in the caller's and answers
-  RepositoryNotFoundException), after the repository policy is judged.
+- ECR: a request whose ``registryId`` names another account (DescribeImages,
+  DescribeRepositories, ListImages, BatchGetImage, BatchCheckLayerAvailability, PutImage,
+  the layer uploads, ...) is served from that account's ECR backend (moto 5.2.5 looks only
+  in the caller's and answers RepositoryNotFoundException), after the repository policy is
+  judged.
 - S3: moto already finds a bucket of another account (``s3_backends.bucket_accounts``); the
   bucket policy is judged for the S3 action of the request (GetObject with a versionId is
   s3:GetObjectVersion here).
@@ -55,7 +56,8 @@ Gaps (what is not judged):
 - Other resource policies (SNS topics, Secrets Manager, EventBridge buses, IAM trust policies
   on sts:AssumeRole) are not judged; moto's AssumeRole lets anyone assume any role.
 - ECR GetDownloadUrlForLayer is not implemented by moto; the ECS pull check judges it.
-  DescribeRepositories, CreateRepository and repository-policy calls are not redirected.
+  CreateRepository and repository-policy calls are not redirected (DescribeRepositories
+  with a registryId is, like the image operations).
 - CloudFormation: AWS::ECR::Repository's RepositoryPolicyText is applied here (moto 5.2.5
   drops it); ECR's own validation of the policy's principals is not done.
 - Object ACLs, S3 Object Ownership, access points, SCPs and RCPs are not evaluated; a

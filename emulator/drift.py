@@ -50,12 +50,12 @@ from urllib.parse import urlsplit
 
 import boto3
 from botocore.exceptions import ClientError
+from moto.cloudformation import parsing
 from moto.cloudformation.exceptions import ValidationError
-from moto.cloudformation.parsing import clean_json
 from moto.cloudformation.responses import CloudFormationResponse
 from moto.core.responses import ActionResult
 
-from emulator import cfn_models, drift_readers, drift_support, handler_model
+from emulator import cfn_models, drift_readers, drift_support, handler_model, seed
 from emulator.rollback import ParsedOnly
 
 Aws = Callable[[str], Any]  # aws("ecs") -> a boto3 client of the emulator
@@ -395,7 +395,8 @@ def _without_attachments(live: dict[str, Any], role: str, resource_map: Any) -> 
         if kind not in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
             continue
         try:
-            props = clean_json(resource.get("Properties", {}), ParsedOnly(resource_map))
+            # parsing.clean_json looked up here: emulator modules patch it (cfn_no_value.py).
+            props = parsing.clean_json(resource.get("Properties", {}), ParsedOnly(resource_map))
         except Exception:  # unresolvable: nothing known to be attached
             continue
         if role not in (props.get("Roles") or []):
@@ -429,7 +430,7 @@ def check_resource(
     if reader is None or created is None or not drift_support.checked(resource_type):
         return drift
     try:
-        expected = clean_json(resource_json.get("Properties", {}), ParsedOnly(resource_map))
+        expected = parsing.clean_json(resource_json.get("Properties", {}), ParsedOnly(resource_map))
     except Exception:  # an intrinsic the emulator cannot resolve: do not guess
         return drift
     drift["ExpectedProperties"] = json.dumps(expected, sort_keys=True)
@@ -462,23 +463,17 @@ def detection_seconds() -> float:
 
 def _emulator_clients(response: CloudFormationResponse) -> Aws:
     """Clients of the emulator that received this request, in the request's region and
-    account: moto serves a request in the account its ``x-moto-account-id`` header names
-    (moto/core/responses.py), so a stack of another account is read in that account."""
+    account (seed.in_account), so a stack of another account is read in that account."""
     parts = urlsplit(response.uri)
     session = boto3.Session(
         aws_access_key_id="testing", aws_secret_access_key="testing", region_name=response.region
     )
-    account = response.current_account
     clients: dict[str, Any] = {}
-
-    def in_account(request: Any, **_: Any) -> None:
-        request.headers["x-moto-account-id"] = account
 
     def aws(service: str) -> Any:
         if service not in clients:
             client = session.client(service, endpoint_url=f"{parts.scheme}://{parts.netloc}")
-            client.meta.events.register("before-sign", in_account)
-            clients[service] = client
+            clients[service] = seed.in_account(client, response.current_account)
         return clients[service]
 
     return aws

@@ -213,6 +213,17 @@ ADMINISTRATOR_ACCESS = {
 }
 
 
+def in_account(client: Any, account_id: str) -> Any:
+    """The boto3 client, its every request served in account_id: moto serves a request in the
+    account its ``x-moto-account-id`` header names (moto/core/responses.py)."""
+
+    def header(request: Any, **_: Any) -> None:
+        request.headers["x-moto-account-id"] = account_id
+
+    client.meta.events.register("before-send", header)
+    return client
+
+
 def member_account(
     endpoint_url: str, region: str, account_id: str, management_account: str = "123456789012"
 ) -> str:
@@ -228,13 +239,7 @@ def member_account(
     session = boto3.Session(
         aws_access_key_id="testing", aws_secret_access_key="testing", region_name=region
     )
-    client = session.client("iam", endpoint_url=endpoint_url)
-
-    def in_account(request: Any, **_: Any) -> None:
-        # moto serves a request in the account this header names (moto/core/responses.py).
-        request.headers["x-moto-account-id"] = account_id
-
-    client.meta.events.register("before-send.iam.*", in_account)
+    client = in_account(session.client("iam", endpoint_url=endpoint_url), account_id)
     trust = {
         "Version": "2012-10-17",
         "Statement": [
