@@ -38,9 +38,12 @@ def _split(reference: str) -> tuple[str, str, str]:
     return host.split(".", 1)[0], repository, tag
 
 
-def _digest(registry: str, repository: str, tag: str) -> str:
+def _digest(registry: str | None, repository: str, tag: str) -> str:
+    """The digest of REPOSITORY:TAG in that account's registry (None: the caller's own)."""
     found = _ecr().describe_images(
-        registryId=registry, repositoryName=repository, imageIds=[{"imageTag": tag}]
+        repositoryName=repository,
+        imageIds=[{"imageTag": tag}],
+        **({"registryId": registry} if registry else {}),
     )
     return found["imageDetails"][0]["imageDigest"]
 
@@ -86,13 +89,7 @@ def aws(args: list[str]) -> int:
         # Without --registry-id the CLI reads the caller's own registry.
         registry = args[args.index("--registry-id") + 1] if "--registry-id" in args else None
         try:
-            if registry is None:
-                found = _ecr().describe_images(
-                    repositoryName=repository, imageIds=[{"imageTag": tag}]
-                )
-                print(found["imageDetails"][0]["imageDigest"])
-            else:
-                print(_digest(registry, repository, tag))
+            print(_digest(registry, repository, tag))
         except ClientError as error:
             code, message = error.response["Error"]["Code"], error.response["Error"]["Message"]
             print(
