@@ -37,6 +37,14 @@ def stack_names(group: str, project: Path = ROOT) -> list[str]:
     return sorted(f"{group}/{p.stem}" for p in folder.glob("*.yaml") if p.name != "config.yaml")
 
 
+def cfn_lint(text: str, region: str = "us-east-1") -> list[str]:
+    """cfn-lint's findings on a template, informational rules (I) included."""
+    # Imported here: its rules (and sympy) would cost every test worker's collection.
+    from cfnlint.api import ManualArgs, lint
+
+    return [str(f) for f in lint(text, config=ManualArgs(include_checks=["I"], regions=[region]))]
+
+
 @functools.cache
 def rendered(env: str) -> dict[str, dict[str, Any]]:
     """The project's own stacks of one environment, rendered once per test run."""

@@ -65,12 +65,16 @@ def project_report(scanned) -> dict:
     return {"results": only_under(report, folder / "rendered")}
 
 
-def test_every_template_of_every_environment_passes(project_report):
-    failed = [
+def failures(report: dict) -> list[str]:
+    """checkov's failed checks, one line each: check, resource and file."""
+    return [
         f"{f['check_id']} {f['resource']} in {f['file_path']}"
-        for f in project_report["results"].get("failed_checks", [])
+        for f in report["results"].get("failed_checks", [])
     ]
-    assert failed == []
+
+
+def test_every_template_of_every_environment_passes(project_report):
+    assert failures(project_report) == []
     # Resources that at least one check judged (checkov's summary counts the bad ones too).
     judged = {
         (c["file_abs_path"], c["resource"])
