@@ -50,6 +50,8 @@ from moto.elbv2 import models as elbv2
 from moto.iam.access_control import PermissionResult
 from moto.s3 import models as s3
 
+from emulator import task_lifecycle
+
 
 def _elbv2(account_id: str, region_name: str) -> Any:
     return elbv2.elbv2_backends[account_id][region_name]
@@ -248,11 +250,12 @@ def _move_into_range(account_id: str, region_name: str, target: Any) -> None:
         return
     _, cluster, name = target.resource_id.split("/")
     (service,), _ = ecs.ecs_backends[account_id][region_name].describe_services(cluster, [name])
-    count = min(max(service.desired_count, target.min_capacity), target.max_capacity)
-    service.desired_count = service.running_count = count  # every task starts healthy here
-    service.pending_count = 0
-    for deployment in service.deployments:
-        deployment.update(desiredCount=count, runningCount=count, pendingCount=0)
+    service.desired_count = min(
+        max(service.desired_count, target.min_capacity), target.max_capacity
+    )
+    # The scheduler starts (or stops) tasks from now on; CloudFormation does not wait for them,
+    # so a read straight after the stack completes can see them still PENDING, as on AWS.
+    task_lifecycle.advance(service)
 
 
 class ScalableTarget(CloudFormationModel):

@@ -280,3 +280,19 @@ def fetch(emulator: Emulator, stage: Stage, destination: Path) -> Path:
     for script in destination.rglob("*.sh"):
         script.chmod(0o755)  # zip as written above keeps no modes
     return destination
+
+
+def stable_service(ecs: Any, env: str) -> dict[str, Any]:
+    """The environment's ECS service once it is stable, as a user waits for it after a deploy
+    step (aws ecs wait services-stable:
+    docs.aws.amazon.com/cli/latest/reference/ecs/wait/services-stable.html). Registering the
+    scalable target raises the desired count to autoscaling's minimum, and CloudFormation
+    does not wait for the tasks that starts, so a read straight after the deploy step can see
+    them still PENDING."""
+    cluster = f"product-service-{env}"
+    (arn,) = ecs.list_services(cluster=cluster)["serviceArns"]
+    ecs.get_waiter("services_stable").wait(
+        cluster=cluster, services=[arn], WaiterConfig={"Delay": 1, "MaxAttempts": 60}
+    )
+    (service,) = ecs.describe_services(cluster=cluster, services=[arn])["services"]
+    return service

@@ -252,9 +252,7 @@ def test_the_first_build_pushed_the_first_image(walked, emulator):
 @pytest.mark.parametrize("env", ["dev", "prod"])
 def test_each_environment_runs_the_built_image(walked, emulator, env):
     ecs = emulator.client("ecs")
-    cluster = f"product-service-{env}"
-    (arn,) = ecs.list_services(cluster=cluster)["serviceArns"]
-    (service,) = ecs.describe_services(cluster=cluster, services=[arn])["services"]
+    service = pipeline_stages.stable_service(ecs, env)
     definition = ecs.describe_task_definition(taskDefinition=service["taskDefinition"])
     image = definition["taskDefinition"]["containerDefinitions"][0]["image"]
     assert image.endswith(f"/{REPOSITORY}@{walked.release['image_digest']}")

@@ -141,9 +141,7 @@ def test_the_image_is_in_the_tools_account_only(walked, emulator):
 @pytest.mark.parametrize("env", ["dev", "prod"])
 def test_each_environment_runs_the_tools_accounts_image(walked, env):
     ecs = walked.accounts[env].client("ecs")
-    cluster = f"product-service-{env}"
-    (arn,) = ecs.list_services(cluster=cluster)["serviceArns"]
-    (service,) = ecs.describe_services(cluster=cluster, services=[arn])["services"]
+    service = pipeline_stages.stable_service(ecs, env)
     definition = ecs.describe_task_definition(taskDefinition=service["taskDefinition"])
     image = definition["taskDefinition"]["containerDefinitions"][0]["image"]
     # An ECR image URI names the registry's account: ACCOUNT.dkr.ecr.REGION.amazonaws.com
