@@ -461,20 +461,30 @@ def detection_seconds() -> float:
     return float(os.environ.get("EMULATOR_DRIFT_SECONDS", "1"))
 
 
+# Clients of this emulator by (endpoint, region, account, service), kept for the process: a
+# new boto3 client costs ~20 ms of CPU, and a detection reads each resource with one.
+_clients: dict[tuple[str, str, str, str], Any] = {}
+_clients_lock = threading.Lock()
+
+
 def _emulator_clients(response: CloudFormationResponse) -> Aws:
     """Clients of the emulator that received this request, in the request's region and
     account (seed.in_account), so a stack of another account is read in that account."""
     parts = urlsplit(response.uri)
-    session = boto3.Session(
-        aws_access_key_id="testing", aws_secret_access_key="testing", region_name=response.region
-    )
-    clients: dict[str, Any] = {}
+    endpoint = f"{parts.scheme}://{parts.netloc}"
+    region, account = response.region, response.current_account
 
     def aws(service: str) -> Any:
-        if service not in clients:
-            client = session.client(service, endpoint_url=f"{parts.scheme}://{parts.netloc}")
-            clients[service] = seed.in_account(client, response.current_account)
-        return clients[service]
+        key = (endpoint, region, account, service)
+        with _clients_lock:
+            if key not in _clients:
+                client = boto3.Session(
+                    aws_access_key_id="testing",
+                    aws_secret_access_key="testing",
+                    region_name=region,
+                ).client(service, endpoint_url=endpoint)
+                _clients[key] = seed.in_account(client, account)
+            return _clients[key]
 
     return aws
 

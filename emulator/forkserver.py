@@ -42,8 +42,11 @@ import boto3
 from moto.moto_api._internal import mock_random
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from emulator import (
+    iam_reference,  # noqa: E402
+    task_lifecycle,  # noqa: E402
+)
 from emulator import seed as seeding  # noqa: E402
-from emulator import task_lifecycle  # noqa: E402
 from emulator.server import install_layer, listen, serve_until_stopped  # noqa: E402
 
 REGION = "us-east-1"  # the region in config/config.yaml
@@ -87,6 +90,7 @@ def prepare(seed: bool) -> dict[str, Any] | None:
         getattr(client, operation)(**arguments)
         client.close()  # no kept-alive connection holds a server thread open
     seeded = seeding.seed(url, REGION) if seed else None
+    iam_reference.preload()
     server.stop()
     deadline = time.monotonic() + 10
     for thread in threading.enumerate():

@@ -621,7 +621,9 @@ def _resources_so_far(original: property) -> property:
         # DescribeStackResources mid-operation lists what exists so far, never creating.
         if self.stack_id in _in_progress and current_operation() is None:
             return list(ParsedOnly(self.resource_map).values())
-        return original.fget(self)  # type: ignore[misc]
+        # A resource whose Condition is false is neither created nor listed; moto 5.2.5's map
+        # yields None for it, which DescribeStackResources listed as an entry with no ids.
+        return [r for r in original.fget(self) if r is not None]  # type: ignore[misc]
 
     return property(stack_resources)
 
