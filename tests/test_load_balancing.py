@@ -7,7 +7,6 @@ Every property issue 5 asks for, per environment, plus the variants config can c
 from pathlib import Path
 
 import pytest
-from cfnlint.api import ManualArgs, lint
 from sceptre.context import SceptreContext
 from sceptre.plan.plan import SceptrePlan
 
@@ -15,6 +14,7 @@ from emulator.seed import PROD_DOMAIN
 from tests.templates import (
     ENVIRONMENTS,
     ROOT,
+    cfn_lint,
     configure,
     only,
     render,
@@ -53,11 +53,6 @@ def variant_stack(tmp_path: Path, env: str, name: str, **user_data) -> dict:
     copied project too (~10 s of CPU), which these tests never read."""
     project = configure(tmp_path, env, **user_data)
     return render(f"{env}/{name}.yaml", project)[f"{env}/{name}"]
-
-
-def lint_findings(text: str) -> list[str]:
-    config = ManualArgs(include_checks=["I"], regions=["us-east-1"])
-    return [str(finding) for finding in lint(text, config=config)]
 
 
 # --- the load balancer ---
@@ -144,7 +139,7 @@ def test_a_hosted_zone_gets_a_dns_validated_certificate_and_an_alias(tmp_path: P
         "HostedZoneId": {"Fn::GetAtt": ["LoadBalancer", "CanonicalHostedZoneID"]},
     }
     assert "CertificateArn" not in template["Parameters"]  # nothing to look up
-    assert lint_findings(found["text"]) == []
+    assert cfn_lint(found["text"]) == []
 
 
 def test_a_certificate_arn_gives_https_without_a_domain_or_a_lookup(tmp_path: Path):
@@ -157,7 +152,7 @@ def test_a_certificate_arn_gives_https_without_a_domain_or_a_lookup(tmp_path: Pa
     assert https["SslPolicy"] == TLS_1_2_OR_LATER
     assert listeners(template)[80]["DefaultActions"][0]["Type"] == "redirect"
     assert template["Outputs"]["Url"]["Value"] == {"Fn::Sub": "https://${LoadBalancer.DNSName}"}
-    assert lint_findings(found["text"]) == []
+    assert cfn_lint(found["text"]) == []
     # The stack file hands the ARN to !certificate_arn, which checks it before launch.
     stacks = stack_configs("dev", project)
     assert stacks["dev/load-balancer"]._parameters["CertificateArn"]._argument == arn
@@ -312,7 +307,7 @@ def test_without_requests_per_target_only_cpu_scales(tmp_path: Path):
     found = render("dev/service.yaml", project)["dev/service"]
     assert set(policies(found["template"])) == {"cpu"}
     assert "LoadBalancerFullName" not in found["template"]["Parameters"]
-    assert lint_findings(found["text"]) == []
+    assert cfn_lint(found["text"]) == []
     # The stack file stops passing what the template no longer declares.
     assert "LoadBalancerFullName" not in stack_configs("dev", project)["dev/service"]._parameters
 

@@ -4,9 +4,8 @@ import copy
 
 import pytest
 import yaml
-from cfnlint.api import ManualArgs, lint
 
-from tests.templates import ENVIRONMENTS, ROOT, only, render, resources, stack_config
+from tests.templates import ENVIRONMENTS, ROOT, cfn_lint, only, render, resources, stack_config
 
 
 def pipeline(env: str) -> dict:
@@ -313,6 +312,4 @@ def test_registry_takes_pull_accounts_from_config():
 @pytest.mark.parametrize("name", [*ENVIRONMENTS, "shared"])
 def test_cfn_lint_finds_nothing(name):
     text = registry()["text"] if name == "shared" else pipeline(name)["text"]
-    assert [
-        str(f) for f in lint(text, config=ManualArgs(include_checks=["I"], regions=["us-east-1"]))
-    ] == []
+    assert cfn_lint(text) == []
