@@ -11,8 +11,16 @@ another: measured here, a ``drift-check dev`` cost the emulator 3.5 s of CPU, of
 The Loader only caches files of the installed botocore, so sharing it changes no answer.
 The test process shares one too (conftest.py, share_in_sessions): its fixtures and
 in-process Sceptre runs make a Session each.
-Seams: ``botocore.session.create_loader`` (what a new Session calls) and
-``moto.core.utils.create_loader`` (moto's own reference to it).
+
+Likewise moto's list of its service folders: moto 5.2.5's server lists its package folder
+and stats each of its 200 entries on every request, to learn whether the request's host
+names a service (``moto_server/werkzeug_app.py``, ``get_backend_for_host``): a tenth of the
+emulator's CPU in a launch and drift detection. The installed package does not change while
+the emulator runs, so the list is read once.
+
+Seams: ``botocore.session.create_loader`` (what a new Session calls),
+``moto.core.utils.create_loader`` (moto's own reference to it) and
+``moto.backends.list_of_moto_modules``.
 """
 
 import functools
@@ -41,8 +49,15 @@ def share_in_sessions() -> None:
 
 
 def install() -> None:
-    """In the emulator: every new botocore Session, and moto, use one Loader per data path."""
-    import moto.core.utils  # the emulator's environment only
+    """In the emulator: every new botocore Session, and moto, use one Loader per data path,
+    and moto lists its service folders once. Idempotent."""
+    import moto.backends  # the emulator's environment only
+    import moto.core.utils
 
     share_in_sessions()
     moto.core.utils.create_loader = shared_loader
+    if not getattr(moto.backends.list_of_moto_modules, "_emulator", False):
+        listed = tuple(moto.backends.list_of_moto_modules())
+        once = functools.wraps(moto.backends.list_of_moto_modules)(lambda: listed)
+        once._emulator = True
+        moto.backends.list_of_moto_modules = once
