@@ -35,6 +35,7 @@ from typing import Any
 import yaml
 
 from emulator.process import ROOT, Emulator
+from tests import roles
 from tests.roles import assume, python_module_in_process, sceptre_in_process
 
 # CODE_ZIP source artifacts hold the repository's files, not what is ignored or generated.
@@ -213,6 +214,18 @@ def run_commands(commands: list[str], env: dict[str, str], cwd: Path) -> Ran:
         if code != 0:
             raise StageFailed(f"{command!r} exited {code}:\n{ran.text}")
     return ran
+
+
+def run_build_phase(name: str, env: dict[str, str], cwd: Path) -> roles.Ran:
+    """The build phase of buildspecs/NAME.yml as CodeBuild runs it (run_commands), with the
+    buildspec's variables over env: its output and 0, or 1 at the first command that fails.
+    tests/roles.run_build_phase runs it in bash instead, for a deploy environment of its own."""
+    spec = roles.buildspec(name)
+    env = env | {k: str(v) for k, v in spec.get("env", {}).get("variables", {}).items()}
+    try:
+        return roles.Ran(0, run_commands(spec["phases"]["build"]["commands"], env, cwd).text, "")
+    except StageFailed as failed:
+        return roles.Ran(1, str(failed), "")
 
 
 def run_codebuild(

@@ -13,7 +13,8 @@ import pytest
 
 from emulator.process import ROOT, Emulator
 from emulator.seed import IMAGE_TAGS
-from tests.roles import assume, quick, run_build_phase, sceptre_in_process, stack_outputs
+from tests import pipeline_stages
+from tests.roles import assume, quick, sceptre_in_process, stack_outputs
 
 OLD, NEW = IMAGE_TAGS  # pushed in that order by the seed
 
@@ -59,13 +60,14 @@ def checkout(tmp_path, emulator, tag: str):
 
 
 def deploy(emulator, pipelines, tmp_path, role_env: str, env: str, tag: str):
-    """Run buildspecs/deploy.yml's build phase as role_env's deploy role, deploying env."""
+    """Run buildspecs/deploy.yml's build phase as role_env's deploy role, deploying env
+    (its sceptre and python3 -m commands in this process: tests/pipeline_stages.py)."""
     outputs = pipelines[role_env]
     signed = assume(emulator, outputs["DeployRoleArn"], "codebuild-deploy")
     # What templates/pipeline.yaml.j2 gives the Deploy project.
     signed |= {"ENVIRONMENT": env, "CLOUDFORMATION_ROLE_ARN": outputs["CloudFormationRoleArn"]}
     work, digest = checkout(tmp_path, emulator, tag)
-    return run_build_phase("deploy", signed, cwd=work), digest
+    return pipeline_stages.run_build_phase("deploy", signed, cwd=work), digest
 
 
 def running_image(emulator, env: str) -> str:
