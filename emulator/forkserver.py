@@ -1,20 +1,23 @@
 """Fork a ready emulator per request from one process that has already paid for starting one.
 
-    .venv-emulator/bin/python emulator/forkserver.py [--no-seed]
+    .venv-emulator/bin/python emulator/forkserver.py
 
 Starting an emulator costs about 2.5 s of CPU (a Python process importing moto and the
 emulator layer) and seeding it 1.5 s more (moto builds each service's backend and its
 Flask routes on first use: IAM alone loads every AWS managed policy). A test run starts
 dozens. This process pays once: it installs the layer, serves one round of requests that
-builds every backend a launch uses (and, unless --no-seed, seeds the account), stops
-serving, and then forks a copy of itself per request. Each copy starts listening at once,
-holding the same account state a fresh ``server.py`` would hold after the same steps.
+builds every backend a launch uses, stops serving, and then forks a copy of itself per
+request. Each copy starts listening at once, holding the same account state a fresh
+``server.py --no-seed`` would hold after the same steps. For seeded emulators, the first
+request forks a second fork server from this one, which seeds its account once and then
+forks seeded copies the same way: one import of moto serves both kinds.
 
 Requests come as one JSON line each on stdin; each gets one JSON line on stdout:
 
-- ``{"start": {"port": 0, "env": {...}, "log": PATH, "timeout": 60}}`` forks an emulator
-  with os.environ replaced by ``env`` and its output appended to ``log``; the answer
-  ``{"pid": PID, "port": PORT}`` comes once it serves (``{"error": TEXT}`` if it did not);
+- ``{"start": {"port": 0, "env": {...}, "log": PATH, "timeout": 60, "seed": true}}`` forks
+  an emulator (seeded unless ``seed`` is false) with os.environ replaced by ``env`` and its
+  output appended to ``log``; the answer ``{"pid": PID, "port": PORT}`` comes once it
+  serves (``{"error": TEXT}`` if it did not);
 - ``{"stop": PID}`` stops that emulator and reaps it (so its CPU time is counted in this
   process's children, and so in whoever reaps this one): ``{"stopped": PID}``.
 
@@ -28,6 +31,7 @@ identifiers from a freshly seeded generator, as a new process would.
 """
 
 import argparse
+import contextlib
 import json
 import os
 import select
@@ -172,24 +176,77 @@ def answer(answers: TextIO, message: dict[str, Any]) -> None:
     answers.flush()
 
 
-def main() -> int:
-    """Prepare, announce readiness, then serve fork requests until end of input."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--no-seed", action="store_true", help="fork empty accounts")
-    args = parser.parse_args()
-    # Answers go to the stdout this process was started with; anything else printed (by
-    # moto, by the layer) goes to stderr instead, so it cannot be read as an answer.
-    answers = os.fdopen(os.dup(1), "w")
-    os.dup2(2, 1)
-    install_layer()
-    seeded = prepare(seed=not args.no_seed)
-    answer(answers, {"ready": os.getpid()})
+class SeededForkServer:
+    """A fork server forked from this one that seeds its account once, then forks seeded
+    emulators; this process passes it the requests for them, over a pair of pipes."""
+
+    def __init__(self, parent_answers: int) -> None:
+        requests_read, requests_write = os.pipe()
+        answers_read, answers_write = os.pipe()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        self.pid = os.fork()
+        if self.pid == 0:  # the seeded fork server: never returns
+            status = 1
+            try:
+                for fd in (requests_write, answers_read, parent_answers):
+                    os.close(fd)
+                os.dup2(os.open(os.devnull, os.O_RDONLY), 0)  # not the parent's requests
+                seeded = prepare(seed=True)
+                with (
+                    os.fdopen(requests_read) as requests,
+                    os.fdopen(answers_write, "w") as answers,
+                ):
+                    serve(requests, answers, seeded)
+                status = 0
+            except BaseException:  # noqa: BLE001 - reported on stderr, then exit
+                import traceback
+
+                traceback.print_exc()
+            finally:
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(status)
+        os.close(requests_read)
+        os.close(answers_write)
+        self._requests = os.fdopen(requests_write, "w")
+        self._answers = os.fdopen(answers_read)
+        self.emulators: set[int] = set()
+
+    def request(self, message: dict[str, Any]) -> dict[str, Any]:
+        """Pass one request on; its answer ({"error": ...} if the seeded server has exited)."""
+        try:
+            self._requests.write(json.dumps(message) + "\n")
+            self._requests.flush()
+            line = self._answers.readline()
+        except BrokenPipeError:
+            line = ""
+        return json.loads(line) if line else {"error": "the seeded fork server exited"}
+
+    def close(self) -> None:
+        """End its input (it stops its emulators, then exits) and reap it."""
+        with contextlib.suppress(BrokenPipeError):
+            self._requests.close()
+        os.waitpid(self.pid, 0)
+
+
+def serve(requests: TextIO, answers: TextIO, seeded: dict[str, Any] | None) -> None:
+    """Fork an emulator per start request, stop them on request, until end of input; then
+    stop every emulator still running. Seeded requests go to a SeededForkServer unless this
+    process is seeded itself."""
     running: set[int] = set()
+    seeded_server: SeededForkServer | None = None
     try:
-        for line in sys.stdin:
+        for line in requests:
             request = json.loads(line)
             if "start" in request:
                 start = request["start"]
+                if start.get("seed", True) and seeded is None:
+                    seeded_server = seeded_server or SeededForkServer(answers.fileno())
+                    started = seeded_server.request(request)
+                    seeded_server.emulators.add(started.get("pid", 0))
+                    answer(answers, started)
+                    continue
                 pid, read_end = fork_emulator(
                     start["port"], start["env"], start["log"], seeded, answers.fileno()
                 )
@@ -202,6 +259,10 @@ def main() -> int:
                 else:
                     answer(answers, {"pid": pid, "port": port})
             elif "stop" in request:
+                if seeded_server and request["stop"] in seeded_server.emulators:
+                    seeded_server.emulators.discard(request["stop"])
+                    answer(answers, seeded_server.request(request))
+                    continue
                 if request["stop"] in running:
                     stop(request["stop"])
                     running.discard(request["stop"])
@@ -209,6 +270,21 @@ def main() -> int:
     finally:
         for pid in running:
             stop(pid)
+        if seeded_server:
+            seeded_server.close()
+
+
+def main() -> int:
+    """Prepare, announce readiness, then serve fork requests until end of input."""
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()
+    # Answers go to the stdout this process was started with; anything else printed (by
+    # moto, by the layer) goes to stderr instead, so it cannot be read as an answer.
+    answers = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)
+    install_layer()
+    prepare(seed=False)
+    answer(answers, {"ready": os.getpid()})
+    serve(sys.stdin, answers, None)
     return 0
 
 

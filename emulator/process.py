@@ -7,8 +7,8 @@ other emulators a parallel test run starts.
 
 With ``share_start_up()`` (the test suite calls it), this process starts emulators by
 asking a fork server (emulator/forkserver.py) to fork one from a process that has already
-imported moto and the layer, built the backends and seeded: a start then costs
-milliseconds of CPU instead of seconds. The emulators behave as those started whole.
+imported moto and the layer, built the backends and (for seeded emulators) seeded: a start
+then costs milliseconds of CPU instead of seconds. The emulators behave as those started whole.
 """
 
 import atexit
@@ -72,11 +72,9 @@ def free_port() -> int:
 class ForkServer:
     """emulator/forkserver.py as a child process of this one: it forks ready emulators."""
 
-    def __init__(self, seed: bool, env: dict[str, str], timeout: float) -> None:
-        """Start it with ``env`` and wait until it is ready to fork (seeded unless not ``seed``)."""
+    def __init__(self, env: dict[str, str], timeout: float) -> None:
+        """Start it with ``env`` and wait until it is ready to fork."""
         command = [str(EMULATOR_PYTHON), str(ROOT / "emulator/forkserver.py")]
-        if not seed:
-            command.append("--no-seed")
         fd, log = tempfile.mkstemp(prefix="emulator-forkserver-", suffix=".log")
         self.log_path = Path(log)
         self._lock = threading.Lock()
@@ -130,7 +128,7 @@ class ForkServer:
             self._process.wait()
 
 
-_fork_servers: dict[tuple[bool, frozenset[tuple[str, str]]], ForkServer] = {}
+_fork_servers: dict[frozenset[tuple[str, str]], ForkServer] = {}
 _fork_servers_lock = threading.Lock()
 _shared = False
 
@@ -149,9 +147,10 @@ def _close_fork_servers() -> None:
         _fork_servers.clear()
 
 
-def fork_server_key(seed: bool, env: dict[str, str]) -> tuple[bool, frozenset[tuple[str, str]]]:
-    """What tells fork servers apart: seeded or not, and the settings read at import."""
-    return seed, frozenset(
+def fork_server_key(env: dict[str, str]) -> frozenset[tuple[str, str]]:
+    """What tells fork servers apart: the settings read at import. Each forks both seeded
+    and empty emulators (emulator/forkserver.py)."""
+    return frozenset(
         (k, v)
         for k, v in env.items()
         if IMPORT_TIME_SETTINGS.fullmatch(k)
@@ -160,13 +159,13 @@ def fork_server_key(seed: bool, env: dict[str, str]) -> tuple[bool, frozenset[tu
     )
 
 
-def fork_server(seed: bool, env: dict[str, str], timeout: float) -> ForkServer:
-    """This process's fork server for emulators seeded (or not) with ``env``'s import-time
-    settings, started on first use."""
-    key = fork_server_key(seed, env)
+def fork_server(env: dict[str, str], timeout: float) -> ForkServer:
+    """This process's fork server for emulators with ``env``'s import-time settings, started
+    on first use."""
+    key = fork_server_key(env)
     with _fork_servers_lock:
         if key not in _fork_servers:
-            _fork_servers[key] = ForkServer(seed, env, timeout)
+            _fork_servers[key] = ForkServer(env, timeout)
         return _fork_servers[key]
 
 
@@ -228,11 +227,17 @@ class Emulator:
     def _fork(self) -> "Emulator":
         """Start by asking a fork server for a copy of its ready emulator."""
         env = {**os.environ, **self._settings}
-        server = fork_server(self._seed, env, self._timeout)
+        server = fork_server(env, self._timeout)
         fd, log = tempfile.mkstemp(prefix="emulator-", suffix=".log")
         os.close(fd)
         self.log_path = Path(log)
-        start = {"port": self.port or 0, "env": env, "log": log, "timeout": self._timeout}
+        start = {
+            "port": self.port or 0,
+            "env": env,
+            "log": log,
+            "timeout": self._timeout,
+            "seed": self._seed,
+        }
         started = server.request({"start": start})
         if "pid" not in started:
             raise RuntimeError(

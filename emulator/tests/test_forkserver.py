@@ -56,6 +56,14 @@ def test_a_forked_emulator_holds_what_a_whole_start_seeds():
     assert expected["certificates"] == [PROD_DOMAIN]
 
 
+def test_seeded_and_empty_emulators_fork_side_by_side():
+    # One fork server forks both (a seeded fork server of its own seeds once).
+    with Emulator(seed=False) as empty, Emulator() as seeded, Emulator(seed=False) as again:
+        assert seeded_view(seeded)["images"] == sorted(IMAGE_TAGS)
+        for running in (empty, again):
+            assert running.client("ecr").describe_repositories()["repositories"] == []
+
+
 def test_forked_emulators_share_no_state_and_draw_their_own_identifiers():
     with Emulator(seed=False) as first, Emulator(seed=False) as second:
         assert first.port != second.port
@@ -75,12 +83,11 @@ def test_forked_emulators_share_no_state_and_draw_their_own_identifiers():
 
 def test_settings_read_at_import_tell_fork_servers_apart_and_others_do_not():
     base = {**os.environ, "EMULATOR_TASK_START_SECONDS": "0.3"}
-    key = process.fork_server_key(False, base)
-    assert process.fork_server_key(False, {**base, "AWS_ENDPOINT_URL": "http://x"}) == key
-    assert process.fork_server_key(True, base) != key
-    assert process.fork_server_key(False, {**base, "MOTO_ECS_NEW_ARN": "false"}) != key
+    key = process.fork_server_key(base)
+    assert process.fork_server_key({**base, "AWS_ENDPOINT_URL": "http://x"}) == key
+    assert process.fork_server_key({**base, "MOTO_ECS_NEW_ARN": "false"}) != key
     # task_lifecycle's timings are read again in each fork (task_lifecycle.read_timings).
-    assert process.fork_server_key(False, {**base, "EMULATOR_TASK_START_SECONDS": "7"}) == key
+    assert process.fork_server_key({**base, "EMULATOR_TASK_START_SECONDS": "7"}) == key
 
 
 def running_count_once_fast_is_running(fast: Emulator, slow: Emulator) -> int:
