@@ -133,8 +133,8 @@ def shorten(text: str) -> str:
 class Runner:
     """Runs commands as a user would, against one emulator, and remembers what they print."""
 
-    # The console scripts a caller may run in its own process instead (see in_process).
-    IN_PROCESS_COMMANDS = ("sceptre", "drift-check")
+    # The commands a caller may run in its own process instead (see in_process).
+    IN_PROCESS_COMMANDS = ("sceptre", "drift-check", "python")
 
     def __init__(
         self,
@@ -145,7 +145,7 @@ class Runner:
     ) -> None:
         """emulator: started; workdir: where broken copies of the project go; env_hook: what
         to change in each command's environment (tests shorten Sceptre's polls); in_process:
-        runs ``sceptre`` and ``drift-check`` in the calling process, as
+        runs ``sceptre``, ``drift-check`` and ``python -m`` in the calling process, as
         ``in_process(command, cwd, env, *args)``, with the same arguments, directory,
         environment, output and exit code (tests: tests/roles.py in_process, which saves a
         second of imports per command); None runs every command in a new process."""

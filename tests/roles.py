@@ -281,12 +281,23 @@ def _exit_code(code: object, stderr: io.StringIO) -> int:
 
 
 # The project's console scripts and how to run each in this process.
-IN_PROCESS = {"sceptre": sceptre_in_process, "drift-check": drift_check_in_process}
+def python_in_process(cwd: Path, env: Mapping[str, str], *args: str) -> Ran:
+    """``python -m MODULE ARGS`` in this process (python_module_in_process); -m only."""
+    if len(args) < 2 or args[0] != "-m":
+        raise ValueError(f"python {' '.join(args)}: only python -m MODULE runs in this process")
+    return python_module_in_process(cwd, env, args[1], *args[2:])
+
+
+IN_PROCESS = {
+    "sceptre": sceptre_in_process,
+    "drift-check": drift_check_in_process,
+    "python": python_in_process,
+}
 
 
 def in_process(command: str, cwd: Path, env: Mapping[str, str], *args: str) -> Ran:
-    """COMMAND ARGS (``sceptre`` or ``drift-check``) run in this process: see
-    sceptre_in_process and drift_check_in_process."""
+    """COMMAND ARGS (``sceptre``, ``drift-check`` or ``python -m``) run in this process: see
+    sceptre_in_process, drift_check_in_process and python_module_in_process."""
     if command not in IN_PROCESS:
         raise ValueError(f"{command} has no in-process runner; known: {sorted(IN_PROCESS)}")
     return IN_PROCESS[command](cwd, env, *args)

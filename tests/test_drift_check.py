@@ -4,6 +4,7 @@ The module has an emulator of its own (it launches an environment and changes it
 tests run in order and build on each other, like a user's session.
 """
 
+import ast
 import json
 import re
 import subprocess
@@ -15,7 +16,7 @@ import pytest
 from drift.detect import DRIFTED, FAILED, IN_SYNC, MISSING, Difference, StackDrift
 from drift.report import exit_code, headline
 from emulator import drift_support
-from emulator.process import EMULATOR_PYTHON, ROOT, Emulator
+from emulator.process import ROOT, Emulator
 from tests.roles import Ran, assume, in_process, quick
 from tests.templates import rendered, stack_config
 
@@ -281,14 +282,18 @@ def test_sceptre_drift_commands_work_offline_too(emulator):
 
 
 def emulator_readers() -> set[str]:
-    """The resource types the emulator's drift detection has a reader for (it runs in the
-    emulator's own environment, which has moto)."""
-    code = "import json; from emulator.drift import READERS; print(json.dumps(sorted(READERS)))"
-    found = subprocess.run(
-        [str(EMULATOR_PYTHON), "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
-    )
-    assert found.returncode == 0, found.stderr
-    return set(json.loads(found.stdout))
+    """The resource types the emulator's drift detection has a reader for: the keys of the
+    READERS mappings of emulator/drift.py and emulator/drift_readers.py, read from their
+    source (importing them needs moto, which only the emulator's environment has; starting
+    that Python costs 3 s of CPU)."""
+    found = set()
+    for module in ("drift", "drift_readers"):
+        tree = ast.parse((ROOT / "emulator" / f"{module}.py").read_text())
+        for node in tree.body:
+            if isinstance(node, ast.AnnAssign) and getattr(node.target, "id", "") == "READERS":
+                assert isinstance(node.value, ast.Dict), f"emulator/{module}.py: READERS"
+                found |= {k.value for k in node.value.keys if isinstance(k, ast.Constant)}
+    return found
 
 
 def test_every_type_cloudformation_checks_in_the_templates_has_a_reader():
