@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.templates import ROOT, render
+from tests.test_account_layouts import DEV, PROD, TOOLS, changed_by_accounts, project_with
 
 CHECKOV = ROOT / ".venv-scanners" / "bin" / "checkov"
 ZIZMOR = ROOT / ".venv-scanners" / "bin" / "zizmor"
@@ -44,13 +45,18 @@ def only_under(report: dict, folder: Path) -> dict[str, list[dict]]:
 
 @pytest.fixture(scope="module")
 def scanned(tmp_path_factory) -> tuple[Path, dict]:
-    """One checkov run (~3 s of CPU is its start-up) over a folder holding the rendered
-    templates of every environment (rendered/) and the BAD templates below (bad/)."""
+    """One checkov run (~5 s of CPU is its start-up) over a folder holding the rendered
+    templates of every environment (rendered/), those an account per environment changes
+    (accounts/: tests/test_account_layouts.py) and the BAD templates below (bad/)."""
     folder = tmp_path_factory.mktemp("scanned")
     (folder / "rendered").mkdir()
     for group in ("dev", "prod", "shared"):
         for name, found in render(group).items():
             (folder / "rendered" / (name.replace("/", "-") + ".yaml")).write_text(found["text"])
+    (folder / "accounts").mkdir()
+    several = project_with(tmp_path_factory.mktemp("accounts"), TOOLS, DEV, PROD)
+    for name, found in changed_by_accounts(several).items():
+        (folder / "accounts" / (name.replace("/", "-") + ".yaml")).write_text(found["text"])
     (folder / "bad").mkdir()
     for name, resources in BAD.items():
         template = {"AWSTemplateFormatVersion": "2010-09-09", "Resources": resources}
@@ -82,6 +88,15 @@ def test_every_template_of_every_environment_passes(project_report):
         for c in checks
     }
     assert len(judged) > 50
+
+
+def test_the_templates_an_account_per_environment_changes_pass_too(scanned):
+    folder, report = scanned
+    results = only_under(report, folder / "accounts")
+    assert failures({"results": results}) == []
+    assert {Path(c["file_path"]).stem for c in results["passed_checks"]} == {
+        path.stem for path in (folder / "accounts").iterdir()
+    }  # each was scanned
 
 
 def test_the_projects_own_checks_ran(project_report):
