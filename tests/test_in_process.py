@@ -73,7 +73,9 @@ def test_sceptre_in_process_exits_as_the_console_script_for_an_unknown_command()
 
 def test_in_process_runs_only_the_scripts_it_knows():
     assert isinstance(in_process("drift-check", ROOT, {}, "staging"), Ran)
-    with pytest.raises(ValueError, match="python has no in-process runner"):
+    with pytest.raises(ValueError, match="bash has no in-process runner"):
+        in_process("bash", ROOT, {}, "-c", "true")
+    with pytest.raises(ValueError, match="only python -m MODULE"):
         in_process("python", ROOT, {}, "-V")
 
 
