@@ -32,34 +32,33 @@ share_start_up()
 share_in_sessions()
 
 
-# The test files that keep a worker busy longest (seconds of wall time each, measured alone
-# with -n 0 and from the slowest tests of whole runs), longest first. pytest-xdist hands out
-# whole files (--dist loadfile) in collection order, which it would otherwise reorder by test
-# count: these files hold few tests each, so they came last, and a worker that picked one up
-# near the end ran it alone while the others had finished. Started first, they overlap with
-# the many short files. A stale list costs time only, never a result.
+# The test files that keep a worker busy longest (seconds of wall time each in a whole run,
+# bench/cpu_per_file.py), longest first. pytest-xdist hands out whole files (--dist loadfile)
+# in collection order, which it would otherwise reorder by test count: these files hold few
+# tests each, so they came last, and a worker that picked one up near the end ran it alone
+# while the others had finished. Started first, they overlap with the many short files. A
+# stale list costs time only, never a result.
 LONGEST_FIRST = (
-    "tests/test_drift_check.py",  # ~55 s
-    "tests/test_drift_revert.py",  # ~45 s
-    "tests/test_launch.py",  # ~43 s
-    "tests/test_pipeline_roles.py",  # ~42 s
-    "tests/test_scanners.py",  # ~35 s
-    "tests/test_readme.py",  # ~35 s
-    "tests/test_launch_prod.py",  # ~35 s
-    "tests/test_deploy_environment.py",  # ~27 s
-    "tests/test_empty_account.py",  # ~26 s
-    "tests/test_drift_roles.py",  # ~21 s
-    "tests/test_auto_revert.py",  # ~21 s (one synthesis of the CDK monitor)
-    "tests/test_interrupted_launches.py",  # ~20 s each, Sceptre's own 4 s polls
-    "tests/test_interrupted_ctrl_c.py",
-    "tests/test_interrupted_race.py",
-    "tests/test_alarms.py",  # ~20 s
-    "tests/test_diff_after_launch.py",  # ~18 s
-    "emulator/tests/test_forkserver.py",  # ~18 s
-    "tests/test_service_config.py",  # ~17 s
-    "tests/test_templates.py",  # ~15 s
-    "tests/test_launch_outcome.py",  # ~12 s
-    "emulator/tests/test_rollback.py",  # ~12 s
+    "tests/test_launch.py",  # ~53 s, mostly waiting for tasks
+    "tests/test_drift_check.py",  # ~48 s
+    "tests/test_drift_revert.py",  # ~38 s
+    "tests/test_launch_prod.py",  # ~31 s
+    "tests/test_bad_inputs.py",  # ~30 s
+    "tests/test_multi_account.py",  # ~29 s
+    "tests/test_readme.py",  # ~27 s
+    "tests/test_scanners.py",  # ~23 s
+    "tests/test_interrupted_race.py",  # ~23 s; the interrupted launches: Sceptre's 4 s polls
+    "tests/test_interrupted_ctrl_c.py",  # ~15 s
+    "tests/test_interrupted_launches.py",  # ~12 s
+    "tests/test_empty_account.py",  # ~21 s
+    "tests/test_deploy_environment.py",  # ~19 s
+    "tests/test_certificate_arn.py",  # ~17 s
+    "tests/test_templates.py",  # ~16 s
+    "emulator/tests/test_forkserver.py",  # ~16 s
+    "tests/test_service_config.py",  # ~15 s
+    "tests/test_pipeline_roles.py",  # ~14 s
+    "emulator/tests/test_task_lifecycle.py",  # ~13 s
+    "tests/test_account_layouts.py",  # ~12 s
 )
 
 
