@@ -4,8 +4,8 @@ One account (all three ids "", the default) and an account per environment (the 
 ids: tools 123456789012, dev 111111111111, prod 222222222222). Every stack of dev, prod and
 shared is rendered in both; with accounts set, the policies name exactly those accounts and
 the roles' paths (README: "One account or several"), and the templates pass cfn-lint,
-parliament and checkov (in tests/test_scanners.py's one checkov run); with accounts empty, no statement admits another account, and there is no
-release key and no event bus policy.
+parliament and checkov (in tests/test_scanners.py's one checkov run); with accounts empty,
+no statement admits another account, and there is no release key and no event bus policy.
 
 The registry stack is plain CloudFormation whose account ids arrive as parameters: it is read
 here as CloudFormation would deploy it (conditions, !If, !Ref and !Sub evaluated by
