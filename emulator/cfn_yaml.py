@@ -10,10 +10,11 @@ resources and properties it guards silently disappear (templates/registry.yaml's
 policy did).
 
 It also reads templates with libyaml. moto parses every template it is given (CreateStack,
-UpdateStack, CreateChangeSet, ValidateTemplate) with PyYAML's pure-Python ``yaml.Loader``:
-a third of the emulator's CPU during ``sceptre launch -y dev`` went to it. ``yaml.CLoader``
-is the same loader on libyaml's parser (the same constructor and resolver: PyYAML's
-``cyaml.py``), so templates read the same, in a tenth of the time.
+UpdateStack, CreateChangeSet, ValidateTemplate) with PyYAML's pure-Python ``yaml.Loader``.
+``yaml.CLoader`` is the same loader on libyaml's parser (the same constructor and resolver:
+PyYAML's ``cyaml.py``), so templates read the same, in less than half the time (measured on
+the drift monitors' templates: 2.4 times faster); the emulator's CPU in a
+``sceptre launch -y dev`` fell by a quarter.
 
 Seams: ``moto.cloudformation.utils.yaml_tag_constructor``, which moto registers with PyYAML
 each time it parses a template (models.py and responses.py import it by name), and the

@@ -46,10 +46,7 @@ import boto3
 from moto.moto_api._internal import mock_random
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from emulator import (
-    iam_reference,  # noqa: E402
-    task_lifecycle,  # noqa: E402
-)
+from emulator import iam_reference, task_lifecycle  # noqa: E402
 from emulator import seed as seeding  # noqa: E402
 from emulator.server import install_layer, listen, serve_until_stopped  # noqa: E402
 
@@ -244,7 +241,8 @@ def serve(requests: TextIO, answers: TextIO, seeded: dict[str, Any] | None) -> N
                 if start.get("seed", True) and seeded is None:
                     seeded_server = seeded_server or SeededForkServer(answers.fileno())
                     started = seeded_server.request(request)
-                    seeded_server.emulators.add(started.get("pid", 0))
+                    if "pid" in started:
+                        seeded_server.emulators.add(started["pid"])
                     answer(answers, started)
                     continue
                 pid, read_end = fork_emulator(
