@@ -221,7 +221,7 @@ def run_build_phase(name: str, env: dict[str, str], cwd: Path) -> roles.Ran:
     buildspec's variables over env: its output and 0, or 1 at the first command that fails.
     tests/roles.run_build_phase runs it in bash instead, for a deploy environment of its own."""
     spec = roles.buildspec(name)
-    env = env | {k: str(v) for k, v in spec.get("env", {}).get("variables", {}).items()}
+    env = env | roles.buildspec_variables(spec)
     try:
         return roles.Ran(0, run_commands(spec["phases"]["build"]["commands"], env, cwd).text, "")
     except StageFailed as failed:
@@ -248,7 +248,7 @@ def run_codebuild(
     # userguide/build-env-ref-env-vars.html).
     env["CODEBUILD_BUILD_ID"] = f"{project_name}:{uuid.uuid4()}"
     env |= {v["name"]: v["value"] for v in project["environment"].get("environmentVariables", [])}
-    env |= {k: str(v) for k, v in spec.get("env", {}).get("variables", {}).items()}
+    env |= roles.buildspec_variables(spec)
     env |= variables or {}
     commands = [
         command

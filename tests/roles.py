@@ -52,13 +52,18 @@ def buildspec(name: str) -> dict[str, Any]:
     return yaml.safe_load((ROOT / "buildspecs" / f"{name}.yml").read_text())
 
 
+def buildspec_variables(spec: dict[str, Any]) -> dict[str, str]:
+    """A buildspec's own env: variables, as the strings CodeBuild sets them to."""
+    return {k: str(v) for k, v in spec.get("env", {}).get("variables", {}).items()}
+
+
 def run_build_phase(
     name: str, env: dict[str, str], cwd: Path = ROOT
 ) -> subprocess.CompletedProcess:
     """The build phase of buildspecs/NAME.yml in bash, as CodeBuild runs it, with its
     variables (env: variables) under the given environment."""
     spec = buildspec(name)
-    variables = {k: str(v) for k, v in spec.get("env", {}).get("variables", {}).items()}
+    variables = buildspec_variables(spec)
     script = "set -euo pipefail\n" + "\n".join(spec["phases"]["build"]["commands"])
     return subprocess.run(
         ["bash", "-c", script],
