@@ -24,6 +24,7 @@ from moto.server import ThreadedMotoServer
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from emulator import (  # noqa: E402
     acm_listing,
+    answer_date,
     cfn_no_value,
     cfn_yaml,
     cloudwatch_cfn,
@@ -52,6 +53,7 @@ def install_layer() -> None:
     """Patch moto with every module of the emulator layer (once per process)."""
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # not a line per request
     shared_loader.install()  # CPU only: botocore's data files read once per process
+    answer_date.install()  # a stack's events come after CreateStack's answer, as on AWS
     fidelity.install()
     cfn_yaml.install()  # !Condition in YAML templates, as CloudFormation reads it
     cfn_no_value.install()  # AWS::NoValue in a list drops the element
