@@ -10,6 +10,7 @@ import pytest
 
 from emulator.process import REGION, Emulator, share_start_up
 from emulator.shared_loader import share_in_sessions
+from tests import in_process_caches
 
 ROOT = Path(__file__).resolve().parent
 
@@ -30,6 +31,9 @@ share_start_up()
 # Fixtures and in-process Sceptre runs make a boto3 Session each: one botocore data loader
 # for them all, so botocore's JSON models are read once per worker, not once per Session.
 share_in_sessions()
+# In-process Sceptre reads every config file afresh for each plan: its Jinja compiles, YAML
+# parses and entry point lookups are done once per worker (tests/in_process_caches.py).
+in_process_caches.install()
 
 
 # The test files that keep a worker busy longest (seconds of wall time each in a whole run,

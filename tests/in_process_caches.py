@@ -1,0 +1,149 @@
+"""Faster Sceptre and boto3 inside a test worker: each cache returns what the call it skips would.
+
+A test worker runs Sceptre in process hundreds of times (about 400 plans in a whole run), and
+every plan reads the project's config files afresh. Three parts of that reading cost the
+most, measured by timing them over a whole run of the suite:
+
+- Sceptre builds a new jinja2 Environment for every config file it reads and every template
+  it renders, so each file is compiled again: 3,461 compiles, 22.5 s of CPU. Here the code
+  Jinja compiles is kept per source, name and every environment setting Jinja's lexer, parser
+  and code generator read, so a second compile of the same input returns the same code.
+- The rendered config is parsed by PyYAML's pure-Python parser: 3,403 loads, 18.4 s. Here
+  libyaml parses it, and PyYAML's own constructors (Sceptre's resolvers and hooks included)
+  build the values, as ``yaml.safe_load`` does. A YAML error is raised by the pure-Python
+  parser again, so its message and position are what users see (hooks/config_errors.py).
+- Each plan looks its resolvers', hooks' and template handlers' entry points up afresh, and
+  importlib.metadata reads every installed distribution's metadata to find them. The
+  installed packages do not change during a run, so each lookup is made once.
+- botocore builds a client class for every client it creates, with a method (and its lazily
+  written documentation) per API operation: 1,805 clients, 22.9 s, half of it those methods.
+  A method calls its operation by name and nothing else, so each service version's methods
+  are built once; each class still gets its own copy of the methods' dictionary, which
+  boto3's handlers may extend.
+
+Only the test worker's process is changed: the ``sceptre`` command users run is not.
+"""
+
+import functools
+import importlib.metadata
+from typing import Any
+
+import jinja2
+import yaml
+from botocore.client import ClientCreator
+from yaml.cyaml import CParser
+
+# Environment attributes that decide what Environment.compile produces from a source.
+COMPILE_SETTINGS = (
+    "block_start_string",
+    "block_end_string",
+    "variable_start_string",
+    "variable_end_string",
+    "comment_start_string",
+    "comment_end_string",
+    "line_statement_prefix",
+    "line_comment_prefix",
+    "trim_blocks",
+    "lstrip_blocks",
+    "newline_sequence",
+    "keep_trailing_newline",
+    "optimized",
+    "is_async",
+    "finalize",
+    "sandboxed",
+    "code_generator_class",
+    "concat",
+)
+
+
+def compile_key(environment: jinja2.Environment, source: str, name: str | None) -> tuple:
+    """What a compile's result depends on: the source, its name, the settings, and the
+    extensions, filters and tests the environment has (the code generator checks names)."""
+    autoescape = environment.autoescape
+    return (
+        type(environment),
+        source,
+        name,
+        autoescape(name) if callable(autoescape) else autoescape,
+        tuple(getattr(environment, setting, None) for setting in COMPILE_SETTINGS),
+        tuple(environment.extensions),
+        frozenset(environment.filters),
+        frozenset(environment.tests),
+    )
+
+
+def _cached_compile() -> Any:
+    compile_source = jinja2.Environment.compile
+    compiled: dict[tuple, Any] = {}
+
+    @functools.wraps(compile_source)
+    def compile_once(self, source, name=None, filename=None, raw=False, defer_init=False):
+        if not isinstance(source, str):  # an already parsed template: compiled as given
+            return compile_source(self, source, name, filename, raw, defer_init)
+        key = (compile_key(self, source, name), filename, raw, defer_init)
+        if key not in compiled:
+            compiled[key] = compile_source(self, source, name, filename, raw, defer_init)
+        return compiled[key]
+
+    compile_once._cached = True
+    return compile_once
+
+
+class LibyamlSafeLoader(CParser, yaml.SafeLoader):
+    """yaml.SafeLoader with libyaml's parser: the constructors and resolvers are SafeLoader's
+    own, so those Sceptre adds to it (``!stack_output`` and the like) build the values."""
+
+    def __init__(self, stream: str) -> None:
+        CParser.__init__(self, stream)
+        yaml.constructor.SafeConstructor.__init__(self)
+        yaml.resolver.Resolver.__init__(self)
+
+
+def safe_load(stream: str) -> Any:
+    """yaml.safe_load's result, parsed by libyaml; on a YAML error, yaml.safe_load's own error."""
+    try:
+        return yaml.load(stream, LibyamlSafeLoader)
+    except yaml.YAMLError:
+        return yaml.safe_load(stream)  # raises it again, with the pure-Python parser's marks
+
+
+class _SceptresYaml:
+    """The yaml module as sceptre.config.reader sees it, with safe_load parsed by libyaml."""
+
+    safe_load = staticmethod(safe_load)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(yaml, name)
+
+
+def _methods_built_once() -> Any:
+    create_methods = ClientCreator._create_methods
+    built: dict[tuple, dict[str, Any]] = {}
+
+    @functools.wraps(create_methods)
+    def methods(self, service_model):
+        key = (
+            service_model.service_name,
+            service_model.api_version,
+            tuple(service_model.operation_names),
+        )
+        if key not in built:
+            built[key] = create_methods(self, service_model)
+        return dict(built[key])
+
+    methods._cached = True
+    return methods
+
+
+def install() -> None:
+    """Install the four caches in this process. Idempotent."""
+    import sceptre.config.reader
+
+    if not getattr(jinja2.Environment.compile, "_cached", False):
+        jinja2.Environment.compile = _cached_compile()
+    sceptre.config.reader.yaml = _SceptresYaml()
+    if not hasattr(importlib.metadata.entry_points, "cache_info"):
+        lookup = importlib.metadata.entry_points
+        importlib.metadata.entry_points = functools.cache(lookup)
+    if not getattr(ClientCreator._create_methods, "_cached", False):
+        ClientCreator._create_methods = _methods_built_once()
