@@ -48,7 +48,7 @@ from moto.moto_api._internal import mock_random
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from emulator import iam_reference, task_lifecycle  # noqa: E402
 from emulator import seed as seeding  # noqa: E402
-from emulator.server import install_layer, listen, serve_until_stopped  # noqa: E402
+from emulator.server import announce, install_layer, listen, serve_until_stopped  # noqa: E402
 
 REGION = "us-east-1"  # the region in config/config.yaml
 # The services of the resource types in templates/ (and CloudFormation, STS, ACM): their
@@ -131,9 +131,10 @@ def fork_emulator(
         os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
         server = listen(port)
         if server is not None:
+            stop_event = announce(server, seeded)  # in the log before the port is told
             os.write(write_end, str(server.get_host_and_port()[1]).encode())
             os.close(write_end)
-            serve_until_stopped(server, seeded)
+            serve_until_stopped(server, stop_event)
             status = 0
     except BaseException:  # noqa: BLE001 - reported in the emulator's log, then exit
         import traceback

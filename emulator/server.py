@@ -91,15 +91,22 @@ def listen(port: int) -> ThreadedMotoServer | None:
     return server
 
 
-def serve_until_stopped(server: ThreadedMotoServer, seeded: dict[str, Any] | None) -> None:
-    """Print the ready line (and what was seeded), then serve until SIGINT or SIGTERM."""
+def announce(server: ThreadedMotoServer, seeded: dict[str, Any] | None) -> threading.Event:
+    """Stop on SIGINT or SIGTERM from now on (the returned event is set), then print what was
+    seeded and the ready line. Readers of the log may look for the line as soon as the port is
+    known, so it is printed before anyone is told the port (forkserver.py)."""
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
     host, port = server.get_host_and_port()
     if seeded is not None:
         print(f"emulator: seeded {seeded}", flush=True)
     print(f"emulator ready on http://{host}:{port}", flush=True)
-    stop = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
+    return stop
+
+
+def serve_until_stopped(server: ThreadedMotoServer, stop: threading.Event) -> None:
+    """Serve until ``stop`` is set (announce's signal handlers set it), then stop serving."""
     stop.wait()
     server.stop()
 
@@ -118,7 +125,7 @@ def main() -> int:
         return 1
     host, port = server.get_host_and_port()
     seeded = None if args.no_seed else seed.seed(f"http://{host}:{port}", args.region)
-    serve_until_stopped(server, seeded)
+    serve_until_stopped(server, announce(server, seeded))
     return 0
 
 
