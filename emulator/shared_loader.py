@@ -18,9 +18,15 @@ names a service (``moto_server/werkzeug_app.py``, ``get_backend_for_host``): a t
 emulator's CPU in a launch and drift detection. The installed package does not change while
 the emulator runs, so the list is read once.
 
+And the names of a response class's methods: moto 5.2.5 lists them with
+``inspect.getmembers`` on every request, to learn whether the class answers the request's
+action (``BaseResponse.call_action``): a fortieth of the emulator's CPU in a whole test run,
+measured with py-spy. The layer patches those classes when it is installed, before the first
+request, so each class's list is made once, on its first request.
+
 Seams: ``botocore.session.create_loader`` (what a new Session calls),
-``moto.core.utils.create_loader`` (moto's own reference to it) and
-``moto.backends.list_of_moto_modules``.
+``moto.core.utils.create_loader`` (moto's own reference to it),
+``moto.backends.list_of_moto_modules`` and ``moto.core.responses.method_names_from_class``.
 """
 
 import functools
@@ -52,6 +58,7 @@ def install() -> None:
     """In the emulator: every new botocore Session, and moto, use one Loader per data path,
     and moto lists its service folders once. Idempotent."""
     import moto.backends  # the emulator's environment only
+    import moto.core.responses
     import moto.core.utils
 
     share_in_sessions()
@@ -61,3 +68,6 @@ def install() -> None:
         once = functools.wraps(moto.backends.list_of_moto_modules)(lambda: listed)
         once._emulator = True
         moto.backends.list_of_moto_modules = once
+    method_names = moto.core.responses.method_names_from_class
+    if not hasattr(method_names, "cache_info"):
+        moto.core.responses.method_names_from_class = functools.cache(method_names)

@@ -21,17 +21,24 @@ before = loader() is loader()
 shared_loader.install()
 first, second = loader(), loader()
 model = moto.core.utils._load_service_model("ecs", "service-2")
+from moto.core import responses
+from moto.ecs.responses import EC2ContainerServiceResponse as Ecs
+names = responses.method_names_from_class(Ecs)
 print(json.dumps({
     "before": before,
     "shared": first is second,
     "moto_shares_it": moto.core.utils.create_loader() is first,
     "ecs_operations": len(model["operations"]),
+    "ecs_actions_listed_once": names is responses.method_names_from_class(Ecs),
+    "ecs_answers_describe_services": "describe_services" in names,
     "client": boto3.Session(region_name="us-east-1").client("ecs").meta.service_model.service_name,
 }))
 """
 
 
 def test_sessions_and_moto_share_one_loader_and_still_load_every_model():
+    """And moto lists a response class's actions once (DescribeServices is an ECS action:
+    docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DescribeServices.html)."""
     ran = subprocess.run(
         [str(EMULATOR_PYTHON), "-c", CHECK],
         cwd=ROOT,
@@ -47,3 +54,4 @@ def test_sessions_and_moto_share_one_loader_and_still_load_every_model():
     # API_Operations.html): the shared Loader loads the whole model.
     assert found["ecs_operations"] > 50
     assert found["client"] == "ecs"
+    assert found["ecs_actions_listed_once"] and found["ecs_answers_describe_services"]
