@@ -32,7 +32,8 @@ share_start_up()
 # for them all, so botocore's JSON models are read once per worker, not once per Session.
 share_in_sessions()
 # In-process Sceptre reads every config file afresh for each plan: its Jinja compiles, YAML
-# parses and entry point lookups are done once per worker (tests/in_process_caches.py).
+# parses, entry point lookups and botocore's client methods are done once per worker, each
+# returning what the skipped call would (tests/in_process_caches.py).
 in_process_caches.install()
 
 

@@ -56,7 +56,7 @@ def share_in_sessions() -> None:
 
 def install() -> None:
     """In the emulator: every new botocore Session, and moto, use one Loader per data path,
-    and moto lists its service folders once. Idempotent."""
+    and moto lists its service folders, and each response class's methods, once. Idempotent."""
     import moto.backends  # the emulator's environment only
     import moto.core.responses
     import moto.core.utils
