@@ -1,13 +1,14 @@
 """Faster Sceptre and boto3 inside a test worker: each cache returns what the call it skips would.
 
 A test worker runs Sceptre in process hundreds of times (about 400 plans in a whole run), and
-every plan reads the project's config files afresh. Three parts of that reading cost the
-most, measured by timing them over a whole run of the suite:
+every plan reads the project's config files afresh and makes its own boto3 clients. Four
+parts of that cost the most, measured by timing them over a whole run of the suite:
 
 - Sceptre builds a new jinja2 Environment for every config file it reads and every template
   it renders, so each file is compiled again: 3,461 compiles, 22.5 s of CPU. Here the code
-  Jinja compiles is kept per source, name and every environment setting Jinja's lexer, parser
-  and code generator read, so a second compile of the same input returns the same code.
+  Jinja compiles is kept per source, name, file name and every environment setting Jinja's
+  lexer, parser and code generator read, so a second compile of the same input returns the
+  same code.
 - The rendered config is parsed by PyYAML's pure-Python parser: 3,403 loads, 18.4 s. Here
   libyaml parses it, and PyYAML's own constructors (Sceptre's resolvers and hooks included)
   build the values, as ``yaml.safe_load`` does. A YAML error is raised by the pure-Python
@@ -16,7 +17,8 @@ most, measured by timing them over a whole run of the suite:
   importlib.metadata reads every installed distribution's metadata to find them. The
   installed packages do not change during a run, so each lookup is made once.
 - botocore builds a client class for every client it creates, with a method (and its lazily
-  written documentation) per API operation: 1,805 clients, 22.9 s, half of it those methods.
+  written documentation) per API operation: 1,785 clients, 24.1 s, over
+  two fifths of it those methods (py-spy).
   A method calls its operation by name and nothing else, so each service version's methods
   are built once; each class still gets its own copy of the methods' dictionary, which
   boto3's handlers may extend.
