@@ -64,3 +64,10 @@ def until(check, timeout: float = 15, every: float = 0.05):
             return value
         time.sleep(every)
     raise AssertionError(f"not within {timeout} s")
+
+
+def until_created_meanwhile(cfn, name: str) -> None:
+    """Wait until a create of ``name`` started in another thread has reached CloudFormation
+    (a fixed sleep could end first on a busy machine); the create then lasts as long as the
+    service's task takes to start."""
+    until(lambda: any(s["StackName"] == name for s in cfn.list_stacks()["StackSummaries"]))

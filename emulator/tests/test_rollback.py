@@ -2,12 +2,11 @@
 
 import json
 import threading
-import time
 import uuid
 
 import pytest
 
-from emulator.tests.stacks import fargate_service
+from emulator.tests.stacks import fargate_service, until_created_meanwhile
 
 # A log group CloudWatch Logs refuses (retention 8 is not an allowed value:
 # docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutRetentionPolicy.html),
@@ -49,8 +48,8 @@ def test_reads_while_a_create_runs_create_nothing(slow_aws):
         target=cfn.create_stack, kwargs={"StackName": name, "TemplateBody": body}
     )
     create.start()
-    time.sleep(0.3)
     polled = aws("cloudformation")
+    until_created_meanwhile(polled, name)
     during = polled.describe_stacks(StackName=name)["Stacks"][0]
     listed = polled.describe_stack_resources(StackName=name)["StackResources"]
     create.join()

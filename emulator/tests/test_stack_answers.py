@@ -11,13 +11,12 @@
 
 import json
 import threading
-import time
 import uuid
 
 import pytest
 from botocore.exceptions import ClientError
 
-from emulator.tests.stacks import fargate_service
+from emulator.tests.stacks import fargate_service, until_created_meanwhile
 
 STACK_TAGS = [{"Key": "Project", "Value": "answers"}, {"Key": "Environment", "Value": "test"}]
 
@@ -241,7 +240,7 @@ def test_a_second_create_of_a_stack_being_created_is_refused(slow_aws):
         target=cfn.create_stack, kwargs={"StackName": name, "TemplateBody": body}
     )
     first.start()
-    time.sleep(0.3)
+    until_created_meanwhile(aws("cloudformation"), name)
     with pytest.raises(ClientError) as refused:
         aws("cloudformation").create_stack(StackName=name, TemplateBody=body)
     first.join()
