@@ -28,6 +28,7 @@ Only the test worker's process is changed: the ``sceptre`` command users run is 
 
 import functools
 import importlib.metadata
+import types
 from typing import Any
 
 import jinja2
@@ -109,13 +110,13 @@ def safe_load(stream: str) -> Any:
         return yaml.safe_load(stream)  # raises it again, with the pure-Python parser's marks
 
 
-class _SceptresYaml:
-    """The yaml module as sceptre.config.reader sees it, with safe_load parsed by libyaml."""
-
-    safe_load = staticmethod(safe_load)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(yaml, name)
+def _yaml_parsed_by_libyaml() -> types.ModuleType:
+    """The yaml module as sceptre.config.reader uses it, with safe_load parsed by libyaml (as
+    emulator/cfn_yaml.py gives moto's CloudFormation a yaml module of its own)."""
+    module = types.ModuleType("yaml")
+    module.__dict__.update(vars(yaml))
+    module.safe_load = safe_load
+    return module
 
 
 def _methods_built_once() -> Any:
@@ -143,7 +144,7 @@ def install() -> None:
 
     if not getattr(jinja2.Environment.compile, "_cached", False):
         jinja2.Environment.compile = _cached_compile()
-    sceptre.config.reader.yaml = _SceptresYaml()
+    sceptre.config.reader.yaml = _yaml_parsed_by_libyaml()
     if not hasattr(importlib.metadata.entry_points, "cache_info"):
         lookup = importlib.metadata.entry_points
         importlib.metadata.entry_points = functools.cache(lookup)

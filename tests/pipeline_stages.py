@@ -216,10 +216,11 @@ def run_commands(commands: list[str], env: dict[str, str], cwd: Path) -> Ran:
     return ran
 
 
-def run_build_phase(name: str, env: dict[str, str], cwd: Path) -> roles.Ran:
+def run_build_phase_in_process(name: str, env: dict[str, str], cwd: Path) -> roles.Ran:
     """The build phase of buildspecs/NAME.yml as CodeBuild runs it (run_commands), with the
     buildspec's variables over env: its output and 0, or 1 at the first command that fails.
-    tests/roles.run_build_phase runs it in bash instead, for a deploy environment of its own."""
+    Its sceptre and python3 -m commands run in this process; tests/roles.run_build_phase runs
+    the phase in bash instead, for a deploy environment of its own."""
     spec = roles.buildspec(name)
     env = env | roles.buildspec_variables(spec)
     try:

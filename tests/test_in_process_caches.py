@@ -85,3 +85,11 @@ def test_clients_of_one_service_call_its_operations(aws):
     assert first.get_caller_identity()["Account"] == second.get_caller_identity()["Account"]
     assert "StackSummaries" in aws("cloudformation").list_stacks()
     assert first.get_caller_identity.__name__ == "get_caller_identity"
+
+
+def test_sceptres_config_reader_parses_with_libyaml_and_keeps_the_rest_of_yaml():
+    import sceptre.config.reader
+
+    assert sceptre.config.reader.yaml.safe_load is in_process_caches.safe_load
+    assert sceptre.config.reader.yaml.SafeLoader is yaml.SafeLoader  # where Sceptre adds tags
+    assert yaml.safe_load is not in_process_caches.safe_load  # only Sceptre's reader changed

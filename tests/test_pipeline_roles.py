@@ -67,7 +67,7 @@ def deploy(emulator, pipelines, tmp_path, role_env: str, env: str, tag: str):
     # What templates/pipeline.yaml.j2 gives the Deploy project.
     signed |= {"ENVIRONMENT": env, "CLOUDFORMATION_ROLE_ARN": outputs["CloudFormationRoleArn"]}
     work, digest = checkout(tmp_path, emulator, tag)
-    return pipeline_stages.run_build_phase("deploy", signed, cwd=work), digest
+    return pipeline_stages.run_build_phase_in_process("deploy", signed, cwd=work), digest
 
 
 def running_image(emulator, env: str) -> str:
