@@ -1,6 +1,7 @@
 """Fixtures shared by tests/ and emulator/tests/."""
 
 import os
+import sys
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +14,14 @@ from emulator.shared_loader import share_in_sessions
 from tests import in_process_caches
 
 ROOT = Path(__file__).resolve().parent
+
+# The suite writes bytecode even where PYTHONDONTWRITEBYTECODE is set (CI images and this
+# workplace's shells set it): else every process of the run compiles the project's modules
+# from source again (each fork server the emulator layer, each sceptre or drift-check process
+# the resolvers and hooks), and pytest rewrites every test file's asserts in every worker
+# (about 3 s of CPU each). The bytecode lands in __pycache__ folders, which git ignores.
+sys.dont_write_bytecode = False
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 
 # Emulators started by tests inherit this: ECS tasks start in 0.3 s, not the 1 s `make demo`
 # shows, so launches wait less. Tests of the waiting itself set their own start period.
