@@ -9,7 +9,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from emulator.process import REGION, Emulator, share_start_up
+from emulator.process import REGION, Emulator, serve_children, share_start_up
 from emulator.shared_loader import share_in_sessions
 from tests import in_process_caches
 
@@ -35,8 +35,11 @@ os.environ.setdefault("EMULATOR_DRIFT_SECONDS", "0.2")
 os.environ.setdefault("CDK_TEMPLATE_CACHE", str(ROOT / ".cache" / "cdk"))
 # Each worker forks its emulators from fork servers that have imported moto and the layer,
 # built the backends and seeded once (emulator/forkserver.py): a start costs 0.1 s of CPU,
-# not 4 s.
+# not 4 s. The workers share their main process's fork servers (serve_children): one import
+# of moto and one seeding for the run, not one per worker (about 5 s of CPU each).
 share_start_up()
+if "PYTEST_XDIST_WORKER" not in os.environ:
+    serve_children()
 # Fixtures and in-process Sceptre runs make a boto3 Session each: one botocore data loader
 # for them all, so botocore's JSON models are read once per worker, not once per Session.
 share_in_sessions()

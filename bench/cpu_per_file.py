@@ -24,6 +24,9 @@ from pathlib import Path
 import pytest
 
 TICK = os.sysconf("SC_CLK_TCK")
+# Each worker starts fork servers of its own, so that its emulators are its descendants and
+# counted here (the suite's workers otherwise share the main process's: emulator/process.py).
+os.environ["EMULATOR_FORK_RELAY"] = "off"
 
 
 def _stat(pid: str) -> tuple[int, float] | None:

@@ -9,6 +9,9 @@ With ``share_start_up()`` (the test suite calls it), this process starts emulato
 asking a fork server (emulator/forkserver.py) to fork one from a process that has already
 imported moto and the layer, built the backends and (for seeded emulators) seeded: a start
 then costs milliseconds of CPU instead of seconds. The emulators behave as those started whole.
+With ``serve_children()`` as well (the suite's main process calls it), the processes it starts
+afterwards (pytest-xdist's workers) ask this process's fork servers through a relay
+(emulator/fork_relay.py) instead of starting their own.
 """
 
 import atexit
@@ -24,6 +27,8 @@ import time
 from pathlib import Path
 from types import TracebackType
 from typing import Any
+
+from emulator.fork_relay import Relay, RelayClient
 
 ROOT = Path(__file__).resolve().parent.parent
 EMULATOR_PYTHON = Path(os.environ.get("EMULATOR_PYTHON", ROOT / ".venv-emulator/bin/python"))
@@ -131,6 +136,11 @@ class ForkServer:
 _fork_servers: dict[frozenset[tuple[str, str]], ForkServer] = {}
 _fork_servers_lock = threading.Lock()
 _shared = False
+# The socket of the relay whose fork servers this process uses (set by serve_children for
+# the processes started after it; "off" keeps every process to fork servers of its own).
+RELAY_SOCKET = "EMULATOR_FORK_RELAY"
+_relay: Relay | None = None  # this process's own, once serve_children ran
+_relay_client: RelayClient | None = None  # its parent's, once asked
 
 
 def share_start_up(enabled: bool = True) -> None:
@@ -139,8 +149,29 @@ def share_start_up(enabled: bool = True) -> None:
     _shared = enabled
 
 
+def serve_children() -> None:
+    """Let the processes this one starts from now on use its fork servers (through a relay,
+    emulator/fork_relay.py), and start the fork server for this environment's settings in
+    the background meanwhile: a test run's workers then share one, ready by the time they
+    have collected their tests. Does nothing if RELAY_SOCKET is "off" (bench/cpu_per_file.py
+    wants each worker's emulators among its own descendants)."""
+    global _relay
+    if _relay is not None or os.environ.get(RELAY_SOCKET) == "off":
+        return
+    _relay = Relay(fork_server)
+    os.environ[RELAY_SOCKET] = _relay.path
+    environment = dict(os.environ)
+    threading.Thread(target=fork_server, args=(environment, 60), daemon=True).start()
+
+
 @atexit.register
 def _close_fork_servers() -> None:
+    global _relay_client
+    if _relay_client is not None:
+        _relay_client.close()  # the relay stops what this process left running
+        _relay_client = None
+    if _relay is not None:
+        _relay.close()
     with _fork_servers_lock:
         for server in _fork_servers.values():
             server.close()
@@ -159,11 +190,18 @@ def fork_server_key(env: dict[str, str]) -> frozenset[tuple[str, str]]:
     )
 
 
-def fork_server(env: dict[str, str], timeout: float) -> ForkServer:
+def fork_server(env: dict[str, str], timeout: float) -> ForkServer | RelayClient:
     """This process's fork server for emulators with ``env``'s import-time settings, started
-    on first use."""
+    on first use; or, in a process started after its parent's serve_children, the parent's
+    fork servers through their relay."""
+    global _relay_client
     key = fork_server_key(env)
     with _fork_servers_lock:
+        relay = os.environ.get(RELAY_SOCKET, "")
+        if _relay is None and relay not in ("", "off"):
+            if _relay_client is None:
+                _relay_client = RelayClient(relay)
+            return _relay_client
         if key not in _fork_servers:
             _fork_servers[key] = ForkServer(env, timeout)
         return _fork_servers[key]
