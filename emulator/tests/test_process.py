@@ -24,3 +24,13 @@ def test_the_server_binds_a_port_it_chose_and_names_it_in_its_ready_line():
             assert f"emulator ready on http://127.0.0.1:{running.port}" in ready
             # It serves there: an empty account has no stacks.
             assert running.client("cloudformation").list_stacks()["StackSummaries"] == []
+
+
+def test_a_client_is_made_once_per_service_and_address():
+    emulator = Emulator(port=1234)  # not started: making a client sends nothing
+    assert emulator.client("ecs") is emulator.client("ecs")
+    assert emulator.client("ecs") is not emulator.client("ec2")
+    first = emulator.client("ecs")
+    emulator.port = 1235  # a restart elsewhere: clients of the old address would miss it
+    assert emulator.client("ecs") is not first
+    assert emulator.client("ecs").meta.endpoint_url == "http://127.0.0.1:1235"
