@@ -1,5 +1,6 @@
 """Fixtures shared by tests/ and emulator/tests/."""
 
+import atexit
 import os
 import sys
 from collections import Counter
@@ -11,7 +12,7 @@ import pytest
 
 from emulator.process import REGION, Emulator, serve_children, share_start_up
 from emulator.shared_loader import share_in_sessions
-from tests import in_process_caches
+from tests import cdk_synthesis, in_process_caches
 
 ROOT = Path(__file__).resolve().parent
 
@@ -40,6 +41,12 @@ os.environ.setdefault("CDK_TEMPLATE_CACHE", str(ROOT / ".cache" / "cdk"))
 share_start_up()
 if "PYTEST_XDIST_WORKER" not in os.environ:
     serve_children()
+    # ... and one process, started on the first miss of the CDK template cache (a fresh
+    # clone's), synthesizes for them all: each process that synthesizes loads the CDK first,
+    # about 10 s of CPU (tests/cdk_synthesis.py).
+    _synthesis = cdk_synthesis.share_with_children()
+    if _synthesis is not None:
+        atexit.register(_synthesis.close)
 # Fixtures and in-process Sceptre runs make a boto3 Session each: one botocore data loader
 # for them all, so botocore's JSON models are read once per worker, not once per Session.
 share_in_sessions()

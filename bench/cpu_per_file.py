@@ -24,9 +24,11 @@ from pathlib import Path
 import pytest
 
 TICK = os.sysconf("SC_CLK_TCK")
-# Each worker starts fork servers of its own, so that its emulators are its descendants and
-# counted here (the suite's workers otherwise share the main process's: emulator/process.py).
+# Each worker starts fork servers of its own and synthesizes CDK stacks itself, so that its
+# emulators and syntheses are its descendants and counted here (the suite's workers otherwise
+# share the main process's: emulator/process.py, tests/cdk_synthesis.py).
 os.environ["EMULATOR_FORK_RELAY"] = "off"
+os.environ["CDK_SYNTHESIS_SOCKET"] = ""
 
 
 def _stat(pid: str) -> tuple[int, float] | None:

@@ -11,17 +11,25 @@ synthesizes; parallel runs of the same input wait for the first (a lock file bes
 template). Delete the folder to force a synthesis. ``CDK_TEMPLATE_CACHE`` names another
 folder: copies of the project (the tests make many) then share one cache, which is sound
 because the key holds all that the synthesis reads.
+
+On a miss, ``CDK_SYNTHESIS_SOCKET`` may name a Unix socket where another process, which keeps
+the CDK loaded, synthesizes instead of this one (loading the CDK costs each process about 10 s
+of CPU; the test suite runs one such process for all of its workers: tests/cdk_synthesis.py).
+Its answer is the template, or the error the ``cdk`` handler raised, raised here again.
 """
 
 import fcntl
 import hashlib
 import json
 import os
+import socket
 import tempfile
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+from sceptre import exceptions
+from sceptre.exceptions import SceptreException
 from sceptre.template_handlers import TemplateHandler
 
 # What decides the synthesized template besides the stack's own input.
@@ -83,7 +91,11 @@ class CachedCdk(TemplateHandler):
         return template
 
     def _synthesize(self) -> str:
-        """The template as the ``cdk`` handler synthesizes it (after checking its arguments)."""
+        """The template as the ``cdk`` handler synthesizes it (after checking its arguments),
+        here or in the process CDK_SYNTHESIS_SOCKET names."""
+        address = os.environ.get("CDK_SYNTHESIS_SOCKET")
+        if address:
+            return self._synthesize_at(address)
         from sceptre_cdk_handler.cdk import CDK  # loads the CDK into Node.js: only when needed
 
         synthesizer = CDK(
@@ -95,3 +107,46 @@ class CachedCdk(TemplateHandler):
         )
         synthesizer.validate()
         return synthesizer.handle()
+
+    def synthesis_request(self) -> dict[str, Any]:
+        """What a synthesizing process needs to run the ``cdk`` handler as this process would:
+        its arguments, this process's connection settings, environment and directory."""
+        manager = self.connection_manager
+        connection = manager and {
+            "region": manager.region,
+            "profile": manager.profile,
+            "stack_name": manager.stack_name,
+            "sceptre_role": manager.sceptre_role,
+            "sceptre_role_session_duration": manager.sceptre_role_session_duration,
+        }
+        return {
+            "name": self.name,
+            "arguments": self.arguments,
+            "sceptre_user_data": self.sceptre_user_data,
+            "stack_group_config": self.stack_group_config,
+            "connection": connection,
+            "env": dict(os.environ),
+            "cwd": os.getcwd(),
+        }
+
+    def _synthesize_at(self, address: str) -> str:
+        """The template as the process listening at ``address`` synthesizes it."""
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
+                connection.connect(address)
+                with connection.makefile("rw") as stream:
+                    stream.write(json.dumps(self.synthesis_request()) + "\n")
+                    stream.flush()
+                    answer = json.loads(stream.readline() or "{}")
+        except OSError as error:
+            raise SceptreException(
+                f"{self.name}: no CDK synthesis at {address} ({error}); "
+                "unset CDK_SYNTHESIS_SOCKET to synthesize here"
+            ) from error
+        if "template" in answer:
+            return answer["template"]
+        # The error the cdk handler raised there, as the same Sceptre exception class.
+        kind = getattr(exceptions, answer.get("type", ""), SceptreException)
+        if not (isinstance(kind, type) and issubclass(kind, SceptreException)):
+            kind = SceptreException
+        raise kind(answer.get("error") or f"{self.name}: the CDK synthesis gave no answer")

@@ -31,6 +31,7 @@ def handler(project, **user_data) -> CachedCdk:
 def project(tmp_path, monkeypatch):
     shutil.copytree(ROOT / "templates", tmp_path / "templates")
     monkeypatch.delenv("CDK_TEMPLATE_CACHE", raising=False)  # conftest.py shares one cache
+    monkeypatch.delenv("CDK_SYNTHESIS_SOCKET", raising=False)  # ... and one synthesizing process
     return tmp_path
 
 

@@ -1,0 +1,98 @@
+"""tests/cdk_synthesis.py and cached_cdk's CDK_SYNTHESIS_SOCKET: another process synthesizes.
+
+The tests use the run's synthesizing process when the run has one (conftest.py starts it on
+the first miss), else one of their own: either way the CDK is loaded once, not per test.
+"""
+
+import shutil
+from collections.abc import Iterator
+
+import pytest
+import yaml
+from sceptre.exceptions import SceptreException, TemplateHandlerArgumentsInvalidError
+
+from template_handlers.cached_cdk import CachedCdk
+from tests import cdk_synthesis
+from tests.templates import ROOT
+
+ARGUMENTS = {
+    "path": "drift_monitor.py",
+    "class_name": "DriftMonitor",
+    "deployment_type": "bootstrapless",
+    "bootstrapless_config": {"file_asset_bucket_name": "unused"},
+}
+
+
+@pytest.fixture(scope="module")
+def address() -> Iterator[str]:
+    """The run's synthesis socket, or a relay of this module's own."""
+    import os
+
+    if os.environ.get(cdk_synthesis.VARIABLE):
+        yield os.environ[cdk_synthesis.VARIABLE]
+        return
+    relay = cdk_synthesis.SynthesisRelay()
+    yield relay.path
+    relay.close()
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch, address):
+    shutil.copytree(ROOT / "templates", tmp_path / "templates")
+    monkeypatch.setenv("CDK_TEMPLATE_CACHE", str(tmp_path / "cache"))  # a miss, whatever ran
+    monkeypatch.setenv(cdk_synthesis.VARIABLE, address)
+    return tmp_path
+
+
+def user_data(schedule: str) -> dict:
+    """The drift monitor's sceptre_user_data (config/dev/drift-monitor.yaml), schedule given."""
+    return {
+        "environment": "dev",
+        "stack_prefix": "product-service-dev-",
+        "schedule": schedule,
+        "source": {"owner": "o", "repo": "r", "branch": "main"},
+        "runner_policies": {"policies": []},
+        "auto_revert": False,
+        "workload_stacks": ["service"],
+        "service_role": "",
+        "deploy_policies": {"policies": []},
+    }
+
+
+def test_the_synthesis_there_uses_this_processs_input(project):
+    # A schedule no other test uses: the template can only hold it if the input travelled.
+    handler = CachedCdk(
+        name="dev/drift-monitor",
+        arguments=ARGUMENTS,
+        sceptre_user_data=user_data("rate(7 hours)"),
+        stack_group_config={"project_path": str(project)},
+    )
+    template = yaml.safe_load(handler.handle())
+    rules = [r for r in template["Resources"].values() if r["Type"] == "AWS::Events::Rule"]
+    assert [rule["Properties"]["ScheduleExpression"] for rule in rules] == ["rate(7 hours)"]
+    assert (project / "cache" / f"{handler.cache_key()}.yaml").is_file()
+
+
+def test_an_error_of_the_cdk_handler_there_is_raised_here_as_its_class(project):
+    # The cdk handler's schema admits only the synthesizer's own settings in
+    # bootstrapless_config; cached_cdk's own schema admits any.
+    handler = CachedCdk(
+        name="dev/drift-monitor",
+        arguments={**ARGUMENTS, "bootstrapless_config": {"no_such_setting": "x"}},
+        sceptre_user_data=user_data("rate(1 day)"),
+        stack_group_config={"project_path": str(project)},
+    )
+    with pytest.raises(TemplateHandlerArgumentsInvalidError, match="no_such_setting"):
+        handler.handle()
+
+
+def test_no_process_at_the_address_says_how_to_synthesize_here(project, monkeypatch):
+    monkeypatch.setenv(cdk_synthesis.VARIABLE, str(project / "no-socket"))
+    handler = CachedCdk(
+        name="dev/drift-monitor",
+        arguments=ARGUMENTS,
+        sceptre_user_data=user_data("rate(2 days)"),
+        stack_group_config={"project_path": str(project)},
+    )
+    with pytest.raises(SceptreException, match="unset CDK_SYNTHESIS_SOCKET"):
+        handler.handle()
