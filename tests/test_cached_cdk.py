@@ -9,7 +9,7 @@ from collections.abc import Callable
 import pytest
 
 from template_handlers.cached_cdk import CachedCdk
-from tests.templates import ROOT
+from tests.templates import ROOT, configure, render
 
 ARGUMENTS = {
     "path": "drift_monitor.py",
@@ -103,3 +103,17 @@ def test_a_second_run_of_the_same_input_waits_for_the_first_synthesis(project, m
     waiting.join(timeout=10)
     assert CountingSynthesizer.calls == 1
     assert second["template"] == first == "Description: synthesis 1\n"
+
+
+def test_a_change_to_the_services_size_leaves_the_drift_monitor_synthesized(tmp_path, monkeypatch):
+    """The drift monitor's input is only what it reads (config/*/drift-monitor.yaml does not
+    merge in the environment's sceptre_user_data): resizing the service in config.yaml reuses
+    the cached template instead of synthesizing it again."""
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("CDK_TEMPLATE_CACHE", str(cache))
+    before = render("dev/drift-monitor.yaml", configure(tmp_path / "before", "dev"))
+    resized = configure(tmp_path / "resized", "dev", cpu=1024, memory=2048)
+    after = render("dev/drift-monitor.yaml", resized)
+    assert len(list(cache.glob("*.yaml"))) == 1
+    assert after["dev/drift-monitor"]["text"] == before["dev/drift-monitor"]["text"]
+    assert "cpu: 1024" in (resized / "config" / "dev" / "config.yaml").read_text()
