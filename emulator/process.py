@@ -224,7 +224,7 @@ class Emulator:
         self._seed = seed
         self._timeout = timeout
         self._process: subprocess.Popen[bytes] | None = None
-        self._forked: tuple[ForkServer, int] | None = None
+        self._forked: tuple[ForkServer | RelayClient, int] | None = None
         self.log_path: Path | None = None
         self._clients: dict[tuple[str, str], Any] = {}
 
@@ -329,7 +329,7 @@ class Emulator:
         return {**inherited, **self.env()}
 
     def client(self, service: str) -> Any:
-        """A boto3 client of this emulator, made once per service and start (making one costs
+        """A boto3 client of this emulator, made once per service and address (making one costs
         about 6 ms of CPU, and tests ask for them in polling loops; boto3 clients may be shared
         between threads). boto3 is imported here: starting needs only stdlib."""
         key = (service, self.url)

@@ -95,7 +95,12 @@ class CachedCdk(TemplateHandler):
         here or in the process CDK_SYNTHESIS_SOCKET names."""
         address = os.environ.get("CDK_SYNTHESIS_SOCKET")
         if address:
-            return self._synthesize_at(address)
+            try:
+                request = json.dumps(self.synthesis_request())
+            except TypeError:  # a value JSON cannot carry (a YAML date, say): synthesize here
+                self.logger.debug("%s - input not sent to %s: not JSON", self.name, address)
+            else:
+                return self._synthesize_at(address, request)
         from sceptre_cdk_handler.cdk import CDK  # loads the CDK into Node.js: only when needed
 
         synthesizer = CDK(
@@ -129,13 +134,14 @@ class CachedCdk(TemplateHandler):
             "cwd": os.getcwd(),
         }
 
-    def _synthesize_at(self, address: str) -> str:
-        """The template as the process listening at ``address`` synthesizes it."""
+    def _synthesize_at(self, address: str, request: str) -> str:
+        """The template as the process listening at ``address`` synthesizes it for ``request``
+        (synthesis_request, in JSON)."""
         try:
             with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
                 connection.connect(address)
                 with connection.makefile("rw") as stream:
-                    stream.write(json.dumps(self.synthesis_request()) + "\n")
+                    stream.write(request + "\n")
                     stream.flush()
                     answer = json.loads(stream.readline() or "{}")
         except OSError as error:

@@ -4,7 +4,10 @@ The tests use the run's synthesizing process when the run has one (conftest.py s
 the first miss), else one of their own: either way the CDK is loaded once, not per test.
 """
 
+import datetime
 import shutil
+import sys
+import types
 from collections.abc import Iterator
 
 import pytest
@@ -96,3 +99,31 @@ def test_no_process_at_the_address_says_how_to_synthesize_here(project, monkeypa
     )
     with pytest.raises(SceptreException, match="unset CDK_SYNTHESIS_SOCKET"):
         handler.handle()
+
+
+class HereSynthesizer:
+    """Stands in for sceptre-cdk-handler's CDK class in this process (a real one would load
+    the CDK here, ~10 s of CPU): says where it ran."""
+
+    def __init__(self, **_: object) -> None:
+        pass
+
+    def validate(self) -> None:
+        pass
+
+    def handle(self) -> str:
+        return "Description: synthesized here\n"
+
+
+def test_an_input_json_cannot_carry_is_synthesized_here(project, monkeypatch):
+    monkeypatch.setitem(
+        sys.modules, "sceptre_cdk_handler.cdk", types.SimpleNamespace(CDK=HereSynthesizer)
+    )
+    handler = CachedCdk(
+        name="dev/drift-monitor",
+        arguments=ARGUMENTS,
+        # YAML reads an unquoted 2026-12-07 as a date, which JSON has no type for.
+        sceptre_user_data={**user_data("rate(3 days)"), "since": datetime.date(2026, 12, 7)},
+        stack_group_config={"project_path": str(project)},
+    )
+    assert handler.handle() == "Description: synthesized here\n"
