@@ -30,19 +30,17 @@ class Forker(Protocol):
     def log_text(self) -> str: ...
 
 
-class Relay:
-    """A listening Unix socket whose connections are served by this process's fork servers."""
+class UnixListener:
+    """A Unix socket in a new private folder (``path``), each connection served by ``_serve``
+    in a thread of its own until ``close``."""
 
-    def __init__(self, fork_server: Callable[[dict[str, str], float], Forker]) -> None:
-        """Listen on a new socket (``path``); ``fork_server(env, timeout)`` gives the fork
-        server for a start request's environment (emulator.process.fork_server)."""
-        self._fork_server = fork_server
-        self._folder = tempfile.mkdtemp(prefix="emulator-relay-")
-        self.path = os.path.join(self._folder, "socket")
+    def __init__(self, name: str) -> None:
+        self.folder = tempfile.mkdtemp(prefix=f"{name}-")
+        self.path = os.path.join(self.folder, "socket")
         self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self._listener.bind(self.path)
         self._listener.listen()
-        threading.Thread(target=self._accept, name="fork-relay", daemon=True).start()
+        threading.Thread(target=self._accept, name=name, daemon=True).start()
 
     def _accept(self) -> None:
         while True:
@@ -51,6 +49,24 @@ class Relay:
             except OSError:  # closed
                 return
             threading.Thread(target=self._serve, args=(connection,), daemon=True).start()
+
+    def _serve(self, connection: socket.socket) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Stop listening and remove the socket's folder."""
+        self._listener.close()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+class Relay(UnixListener):
+    """A listening Unix socket whose connections are served by this process's fork servers."""
+
+    def __init__(self, fork_server: Callable[[dict[str, str], float], Forker]) -> None:
+        """Listen on a new socket (``path``); ``fork_server(env, timeout)`` gives the fork
+        server for a start request's environment (emulator.process.fork_server)."""
+        self._fork_server = fork_server
+        super().__init__("emulator-relay")
 
     def _serve(self, connection: socket.socket) -> None:
         """Answer one client's requests in order; stop what it left running when it goes."""
@@ -77,11 +93,6 @@ class Relay:
             server = started.pop(message["stop"], None)
             return server.request(message) if server else {"stopped": message["stop"]}
         return {"error": f"not a fork server request: {sorted(message)}"}
-
-    def close(self) -> None:
-        """Stop listening (the fork servers are closed by their owner)."""
-        self._listener.close()
-        shutil.rmtree(self._folder, ignore_errors=True)
 
 
 class RelayClient:

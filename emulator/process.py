@@ -123,14 +123,20 @@ class ForkServer:
 
     def close(self) -> None:
         """End its input: it stops the emulators it still runs, then exits."""
-        if self._process.stdin:
-            with contextlib.suppress(BrokenPipeError):  # it exited already
-                self._process.stdin.close()
-        try:
-            self._process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait()
+        end_input_and_wait(self._process)
+
+
+def end_input_and_wait(process: subprocess.Popen, timeout: float = 15) -> None:
+    """Close a child's input (the way a fork server or a synthesizing process is told to
+    finish) and reap it, killing it if it has not exited within ``timeout`` seconds."""
+    if process.stdin:
+        with contextlib.suppress(BrokenPipeError):  # it exited already
+            process.stdin.close()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 _fork_servers: dict[frozenset[tuple[str, str]], ForkServer] = {}

@@ -15,41 +15,29 @@ arguments, environment, working directory and connection settings (cached_cdk's
 
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 from pathlib import Path
 from typing import Any, TextIO
+
+from emulator.fork_relay import UnixListener
+from emulator.process import end_input_and_wait
 
 ROOT = Path(__file__).resolve().parent.parent
 VARIABLE = "CDK_SYNTHESIS_SOCKET"
 
 
-class SynthesisRelay:
+class SynthesisRelay(UnixListener):
     """A Unix socket whose requests go, in turn, to one synthesizing process (started on the
     first request)."""
 
     def __init__(self) -> None:
-        self._folder = tempfile.mkdtemp(prefix="cdk-synthesis-")
-        self.path = os.path.join(self._folder, "socket")
-        self.log_path = Path(self._folder, "synthesis.log")
-        self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self._listener.bind(self.path)
-        self._listener.listen()
         self._process: subprocess.Popen[str] | None = None
         self._lock = threading.Lock()
-        threading.Thread(target=self._accept, name="cdk-synthesis", daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                connection, _ = self._listener.accept()
-            except OSError:  # closed
-                return
-            threading.Thread(target=self._serve, args=(connection,), daemon=True).start()
+        super().__init__("cdk-synthesis")
+        self.log_path = Path(self.folder, "synthesis.log")
 
     def _serve(self, connection: socket.socket) -> None:
         with connection, connection.makefile("rw") as stream:
@@ -85,17 +73,10 @@ class SynthesisRelay:
 
     def close(self) -> None:
         """Stop listening and end the synthesizing process."""
-        self._listener.close()
         with self._lock:
             if self._process is not None:
-                assert self._process.stdin
-                self._process.stdin.close()
-                try:
-                    self._process.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    self._process.kill()
-                    self._process.wait()
-        shutil.rmtree(self._folder, ignore_errors=True)
+                end_input_and_wait(self._process)
+        super().close()
 
 
 def share_with_children() -> SynthesisRelay | None:
