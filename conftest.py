@@ -13,6 +13,7 @@ import pytest
 from emulator.process import REGION, Emulator, serve_children, share_start_up
 from emulator.shared_loader import share_in_sessions
 from tests import cdk_synthesis, in_process_caches
+from tests.roles import forget_sceptre_connections
 
 ROOT = Path(__file__).resolve().parent
 
@@ -125,10 +126,7 @@ def aws_env(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> Emulator:
     monkeypatch.delenv("IMAGE_TAG", raising=False)
     # Sceptre keeps boto3 sessions and clients per class for the process's lifetime; a test
     # file run earlier on this worker may have left ones bound to its own emulator's endpoint.
-    from sceptre.connection_manager import ConnectionManager
-
-    for cache in ("_boto_sessions", "_boto_session_expirations", "_clients", "_stack_keys"):
-        getattr(ConnectionManager, cache).clear()
+    forget_sceptre_connections()
     return emulator
 
 

@@ -24,6 +24,7 @@ from typing import Any, TextIO
 
 from emulator.fork_relay import UnixListener
 from emulator.process import end_input_and_wait
+from tests.roles import forget_sceptre_connections
 
 ROOT = Path(__file__).resolve().parent.parent
 VARIABLE = "CDK_SYNTHESIS_SOCKET"
@@ -98,9 +99,7 @@ def synthesize(request: dict[str, Any]) -> dict[str, Any]:
     os.environ.clear()
     os.environ.update(request["env"])
     os.chdir(request["cwd"])
-    # Sessions and clients kept from an earlier request could point at another emulator.
-    for cache in ("_boto_sessions", "_boto_session_expirations", "_clients", "_stack_keys"):
-        getattr(ConnectionManager, cache).clear()
+    forget_sceptre_connections()  # an earlier request's could point at another emulator
     connection = request["connection"]
     handler = CDK(
         name=request["name"],

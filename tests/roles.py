@@ -115,18 +115,25 @@ def _environment(env: Mapping[str, str]) -> Iterator[None]:
         os.environ.update(saved)
 
 
+def forget_sceptre_connections() -> None:
+    """Forget the boto3 sessions and clients Sceptre keeps per class for a process's lifetime
+    (they hold the endpoint and credentials read from the environment when made)."""
+    from sceptre.connection_manager import ConnectionManager
+
+    for cache in ("_boto_sessions", "_boto_session_expirations", "_clients", "_stack_keys"):
+        getattr(ConnectionManager, cache).clear()
+
+
 def _fresh_process_state() -> None:
     """Forget what a sceptre process keeps for its lifetime, so each run starts as a new
     process would: Sceptre's class-level boto3 sessions and clients (they hold the endpoint
     and credentials read from the environment), its stack-output cache, the environments
     hooks/environment_check.py has checked (and reported) already."""
-    from sceptre.connection_manager import ConnectionManager
     from sceptre.resolvers.stack_output import StackOutputBase
 
     from hooks import environment_check
 
-    for cache in ("_boto_sessions", "_boto_session_expirations", "_clients", "_stack_keys"):
-        getattr(ConnectionManager, cache).clear()
+    forget_sceptre_connections()
     StackOutputBase._get_stack_outputs.cache_clear()
     with environment_check._lock:
         environment_check._checked.clear()

@@ -5,6 +5,7 @@ the first miss), else one of their own: either way the CDK is loaded once, not p
 """
 
 import datetime
+import os
 import shutil
 import sys
 import types
@@ -29,8 +30,6 @@ ARGUMENTS = {
 @pytest.fixture(scope="module")
 def address() -> Iterator[str]:
     """The run's synthesis socket, or a relay of this module's own."""
-    import os
-
     if os.environ.get(cdk_synthesis.VARIABLE):
         yield os.environ[cdk_synthesis.VARIABLE]
         return
@@ -62,14 +61,19 @@ def user_data(schedule: str) -> dict:
     }
 
 
-def test_the_synthesis_there_uses_this_processs_input(project):
-    # A schedule no other test uses: the template can only hold it if the input travelled.
-    handler = CachedCdk(
+def drift_monitor(project, user: dict, arguments: dict = ARGUMENTS) -> CachedCdk:
+    """dev/drift-monitor's handler in the project copy, with this input."""
+    return CachedCdk(
         name="dev/drift-monitor",
-        arguments=ARGUMENTS,
-        sceptre_user_data=user_data("rate(7 hours)"),
+        arguments=arguments,
+        sceptre_user_data=user,
         stack_group_config={"project_path": str(project)},
     )
+
+
+def test_the_synthesis_there_uses_this_processs_input(project):
+    # A schedule no other test uses: the template can only hold it if the input travelled.
+    handler = drift_monitor(project, user_data("rate(7 hours)"))
     template = yaml.safe_load(handler.handle())
     rules = [r for r in template["Resources"].values() if r["Type"] == "AWS::Events::Rule"]
     assert [rule["Properties"]["ScheduleExpression"] for rule in rules] == ["rate(7 hours)"]
@@ -79,11 +83,10 @@ def test_the_synthesis_there_uses_this_processs_input(project):
 def test_an_error_of_the_cdk_handler_there_is_raised_here_as_its_class(project):
     # The cdk handler's schema admits only the synthesizer's own settings in
     # bootstrapless_config; cached_cdk's own schema admits any.
-    handler = CachedCdk(
-        name="dev/drift-monitor",
-        arguments={**ARGUMENTS, "bootstrapless_config": {"no_such_setting": "x"}},
-        sceptre_user_data=user_data("rate(1 day)"),
-        stack_group_config={"project_path": str(project)},
+    handler = drift_monitor(
+        project,
+        user_data("rate(1 day)"),
+        {**ARGUMENTS, "bootstrapless_config": {"no_such_setting": "x"}},
     )
     with pytest.raises(TemplateHandlerArgumentsInvalidError, match="no_such_setting"):
         handler.handle()
@@ -91,12 +94,7 @@ def test_an_error_of_the_cdk_handler_there_is_raised_here_as_its_class(project):
 
 def test_no_process_at_the_address_says_how_to_synthesize_here(project, monkeypatch):
     monkeypatch.setenv(cdk_synthesis.VARIABLE, str(project / "no-socket"))
-    handler = CachedCdk(
-        name="dev/drift-monitor",
-        arguments=ARGUMENTS,
-        sceptre_user_data=user_data("rate(2 days)"),
-        stack_group_config={"project_path": str(project)},
-    )
+    handler = drift_monitor(project, user_data("rate(2 days)"))
     with pytest.raises(SceptreException, match="unset CDK_SYNTHESIS_SOCKET"):
         handler.handle()
 
@@ -119,11 +117,8 @@ def test_an_input_json_cannot_carry_is_synthesized_here(project, monkeypatch):
     monkeypatch.setitem(
         sys.modules, "sceptre_cdk_handler.cdk", types.SimpleNamespace(CDK=HereSynthesizer)
     )
-    handler = CachedCdk(
-        name="dev/drift-monitor",
-        arguments=ARGUMENTS,
-        # YAML reads an unquoted 2026-12-07 as a date, which JSON has no type for.
-        sceptre_user_data={**user_data("rate(3 days)"), "since": datetime.date(2026, 12, 7)},
-        stack_group_config={"project_path": str(project)},
+    # YAML reads an unquoted 2026-12-07 as a date, which JSON has no type for.
+    handler = drift_monitor(
+        project, {**user_data("rate(3 days)"), "since": datetime.date(2026, 12, 7)}
     )
     assert handler.handle() == "Description: synthesized here\n"
