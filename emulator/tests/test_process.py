@@ -1,6 +1,10 @@
 """emulator/process.py: what a child process pointed at the emulator inherits."""
 
-from emulator.process import Emulator
+import os
+import subprocess
+import sys
+
+from emulator.process import Emulator, quick_polls
 
 
 def test_child_env_points_at_the_emulator_and_drops_what_would_override_it(monkeypatch):
@@ -34,3 +38,23 @@ def test_a_client_is_made_once_per_service_and_address():
     emulator.port = 1235  # a restart elsewhere: clients of the old address would miss it
     assert emulator.client("ecs") is not first
     assert emulator.client("ecs").meta.endpoint_url == "http://127.0.0.1:1235"
+
+
+def test_quick_polls_cap_sceptres_waits_and_leave_processes_without_sceptre_alone():
+    # Sceptre's own wait is time.sleep(4) per poll (sceptre/plan/actions.py); a 30 s wait
+    # stands in for it, so a cap that did not hold would show as 30 s, not a few tenths.
+    probe = (
+        "import sys, time\n"
+        "started = 'sceptre' in sys.modules\n"
+        "import sceptre.plan.actions as actions\n"
+        "begun = time.monotonic()\n"
+        "actions.time.sleep(30)\n"
+        "print(started, round(time.monotonic() - begun, 1))\n"
+    )
+    env = quick_polls({"PATH": os.environ["PATH"]}, seconds=0.2)
+    done = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True
+    )
+    imported_at_start_up, waited = done.stdout.split()
+    assert imported_at_start_up == "False"
+    assert float(waited) < 5
