@@ -1,6 +1,7 @@
 """Fixtures shared by tests/ and emulator/tests/."""
 
 import atexit
+import gc
 import os
 import sys
 from collections import Counter
@@ -99,6 +100,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         return (rank[path], 0) if path in rank else (len(rank), -counts[path])
 
     items.sort(key=order)  # stable: a file's tests stay in order, and files stay whole
+
+
+def pytest_runtest_teardown() -> None:
+    """Move what the test left alive out of the cyclic garbage collector's reach (gc.freeze).
+
+    A worker keeps growing caches (botocore's models, Sceptre's and Jinja's, the emulator
+    clients), and each full collection walked all of them again: 3-4 s of CPU per worker in a
+    run, measured with gc.callbacks; about 1 s with this. The cost: cyclic garbage a test
+    leaves uncollected stays in memory (peak RSS per worker +0-70 MB, measured)."""
+    gc.freeze()
 
 
 @pytest.fixture(scope="session")
