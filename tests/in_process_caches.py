@@ -21,16 +21,21 @@ parts of that cost the most, measured by timing them over a whole run of the sui
   two fifths of it those methods (py-spy).
   A method calls its operation by name and nothing else, so each service version's methods
   are built once; each class still gets its own copy of the methods' dictionary, which
-  boto3's handlers may extend.
+  boto3's handlers may extend. And a client asked for again with the same service, region,
+  credentials and AWS_ settings (each plan's Sceptre asks anew) is the one made before:
+  a client holds nothing but those and its connections.
 
 Only the test worker's process is changed: the ``sceptre`` command users run is not.
 """
 
 import functools
 import importlib.metadata
+import os
+import threading
 import types
 from typing import Any
 
+import boto3
 import jinja2
 import yaml
 from botocore.client import ClientCreator
@@ -138,8 +143,41 @@ def _methods_built_once() -> Any:
     return methods
 
 
+def client_key(session: boto3.Session, service: str, region: str | None) -> tuple:
+    """What a client made by session.client(service, region_name=region) depends on: the
+    service, region, profile and credentials, and the AWS_ variables botocore reads its
+    configuration from (the endpoint AWS_ENDPOINT_URL among them)."""
+    credentials = session.get_credentials()
+    return (
+        service,
+        region or session.region_name,
+        session.profile_name,
+        credentials and tuple(credentials.get_frozen_credentials()),
+        frozenset((name, value) for name, value in os.environ.items() if name.startswith("AWS_")),
+    )
+
+
+def _clients_kept() -> Any:
+    make_client = boto3.Session.client
+    kept: dict[tuple, Any] = {}
+    lock = threading.Lock()
+
+    @functools.wraps(make_client)
+    def client(self, service_name, *args, **kwargs):
+        if args or kwargs.keys() - {"region_name"}:  # an endpoint, a config: made as asked
+            return make_client(self, service_name, *args, **kwargs)
+        key = client_key(self, service_name, kwargs.get("region_name"))
+        with lock:
+            if key not in kept:
+                kept[key] = make_client(self, service_name, **kwargs)
+            return kept[key]
+
+    client._cached = True
+    return client
+
+
 def install() -> None:
-    """Install the four caches in this process. Idempotent."""
+    """Install the five caches in this process. Idempotent."""
     import sceptre.config.reader
 
     if not getattr(jinja2.Environment.compile, "_cached", False):
@@ -150,3 +188,5 @@ def install() -> None:
         importlib.metadata.entry_points = functools.cache(lookup)
     if not getattr(ClientCreator._create_methods, "_cached", False):
         ClientCreator._create_methods = _methods_built_once()
+    if not getattr(boto3.Session.client, "_cached", False):
+        boto3.Session.client = _clients_kept()

@@ -2,10 +2,12 @@
 
 import importlib.metadata
 
+import boto3
 import jinja2
 import pytest
 import yaml
 
+from emulator.process import REGION
 from tests import in_process_caches
 
 SOURCE = "{{ name }} & {% if yes %}\nyes{% endif %}\n"
@@ -77,14 +79,33 @@ def test_entry_points_are_those_installed():
     assert list(importlib.metadata.entry_points(group="sceptre.resolvers")) == list(found)
 
 
-def test_clients_of_one_service_call_its_operations(aws):
+def test_clients_of_one_service_call_its_operations(aws_env):
     """Two clients built from the cached methods each call the operation they name: the
-    emulator's account answers GetCallerIdentity and ListStacks."""
-    first, second = aws("sts"), aws("sts")
+    emulator's account answers GetCallerIdentity and ListStacks. (An endpoint given makes
+    each client anew: the client cache below leaves such calls alone.)"""
+    session = boto3.Session(region_name=REGION)
+    first, second = (session.client("sts", endpoint_url=aws_env.url) for _ in range(2))
     assert type(first) is not type(second)  # a class per client, as botocore builds them
     assert first.get_caller_identity()["Account"] == second.get_caller_identity()["Account"]
-    assert "StackSummaries" in aws("cloudformation").list_stacks()
+    assert "StackSummaries" in session.client("cloudformation").list_stacks()
     assert first.get_caller_identity.__name__ == "get_caller_identity"
+
+
+def test_a_client_asked_for_again_is_the_one_made_unless_its_inputs_changed(aws_env, monkeypatch):
+    def client(**credentials):
+        return boto3.Session(region_name=REGION, **credentials).client("ecs")
+
+    made = client()
+    assert client() is made  # a new Session, as each of Sceptre's plans makes
+    assert boto3.Session(region_name="eu-west-1").client("ecs") is not made
+    assert client(aws_access_key_id="other", aws_secret_access_key="key") is not made
+    # botocore reads AWS_ENDPOINT_URL when it makes a client: a client made after it changes
+    # calls the new endpoint (https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html).
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:1")
+    moved = client()
+    assert moved is not made
+    assert moved.meta.endpoint_url == "http://127.0.0.1:1"
+    assert made.meta.endpoint_url == aws_env.url
 
 
 def test_sceptres_config_reader_parses_with_libyaml_and_keeps_the_rest_of_yaml():
