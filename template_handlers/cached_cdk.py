@@ -101,17 +101,13 @@ class CachedCdk(TemplateHandler):
                 self.logger.debug("%s - input not sent to %s: not JSON", self.name, address)
             else:
                 return self._synthesize_at(address, request)
-        from sceptre_cdk_handler.cdk import CDK  # loads the CDK into Node.js: only when needed
-
-        synthesizer = CDK(
-            name=self.name,
-            arguments=self.arguments,
-            sceptre_user_data=self.sceptre_user_data,
-            connection_manager=self.connection_manager,
-            stack_group_config=self.stack_group_config,
+        return synthesize_here(
+            self.name,
+            self.arguments,
+            self.sceptre_user_data,
+            self.connection_manager,
+            self.stack_group_config,
         )
-        synthesizer.validate()
-        return synthesizer.handle()
 
     def synthesis_request(self) -> dict[str, Any]:
         """What a synthesizing process needs to run the ``cdk`` handler as this process would:
@@ -156,3 +152,25 @@ class CachedCdk(TemplateHandler):
         if not (isinstance(kind, type) and issubclass(kind, SceptreException)):
             kind = SceptreException
         raise kind(answer.get("error") or f"{self.name}: the CDK synthesis gave no answer")
+
+
+def synthesize_here(
+    name: str,
+    arguments: dict[str, Any],
+    sceptre_user_data: Any,
+    connection_manager: Any,
+    stack_group_config: dict[str, Any],
+) -> str:
+    """The template the ``cdk`` handler synthesizes in this process, after checking its
+    arguments (also run by the synthesizing process of tests/cdk_synthesis.py)."""
+    from sceptre_cdk_handler.cdk import CDK  # loads the CDK into Node.js: only when needed
+
+    synthesizer = CDK(
+        name=name,
+        arguments=arguments,
+        sceptre_user_data=sceptre_user_data,
+        connection_manager=connection_manager,
+        stack_group_config=stack_group_config,
+    )
+    synthesizer.validate()
+    return synthesizer.handle()

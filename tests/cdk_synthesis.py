@@ -94,23 +94,24 @@ def share_with_children() -> SynthesisRelay | None:
 def synthesize(request: dict[str, Any]) -> dict[str, Any]:
     """Run the ``cdk`` handler as the process that sent ``request`` would have run it."""
     from sceptre.connection_manager import ConnectionManager
-    from sceptre_cdk_handler.cdk import CDK
+
+    from template_handlers.cached_cdk import synthesize_here
 
     os.environ.clear()
     os.environ.update(request["env"])
     os.chdir(request["cwd"])
     forget_sceptre_connections()  # an earlier request's could point at another emulator
     connection = request["connection"]
-    handler = CDK(
-        name=request["name"],
-        arguments=request["arguments"],
-        sceptre_user_data=request["sceptre_user_data"],
-        connection_manager=ConnectionManager(**connection) if connection else None,
-        stack_group_config=request["stack_group_config"],
-    )
     try:
-        handler.validate()
-        return {"template": handler.handle()}
+        return {
+            "template": synthesize_here(
+                request["name"],
+                request["arguments"],
+                request["sceptre_user_data"],
+                ConnectionManager(**connection) if connection else None,
+                request["stack_group_config"],
+            )
+        }
     except Exception as error:  # noqa: BLE001 - the asking process raises it again
         return {"error": str(error), "type": type(error).__name__}
 
