@@ -118,7 +118,7 @@ $(SCANNER_VENV)/.packages: scanners/requirements.txt | $(UV)
 	touch $@
 
 $(SCANNER_VENV)/.installed: $(SCANNER_VENV)/.packages | $(VENV)/.compiled
-	$(call compile,$(SCANNER_VENV),,$(VENV) --reuse $(EMULATOR_VENV))
+	$(call compile,$(SCANNER_VENV),,$(VENV))
 	touch $@
 
 # What make demo left uncompiled, for the tests (compileall skips what is up to date, but
